@@ -1,0 +1,102 @@
+/*
+ * smtpd.h - snf-smtpd's session: one SMTP connection on fds 0 and 1.
+ */
+#ifndef SMTPD_H
+#define SMTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "io.h"
+#include "param.h"
+
+/* Defaults; each has a control file (see snf-smtpd(8)). */
+#define DEF_DATABYTES	52428800ULL	/* control/databytes */
+#define DEF_MAXRCPT	100		/* control/maxrcpt */
+#define DEF_MAXHOPS	100		/* control/maxhops */
+#define DEF_TIMEOUT	300		/* control/timeout, seconds */
+#define DEF_DATARATE	500		/* control/datarate, bytes/second */
+#define DEF_SOFTERR	10		/* control/softerrors */
+#define DEF_HARDERR	20		/* control/harderrors */
+#define DEF_ERRSLEEP	1		/* control/errorsleep, seconds */
+#define DEF_JUNK	100		/* control/junkcommands */
+#define DEF_QUEUETIME	600		/* seconds snf-queue may take */
+
+struct srcpt {
+	char	addr[ADDR_PATH_MAX + 1];
+	char	notify[32];
+	char	orcpt[ORCPT_MAX + 1];
+};
+
+struct data_state {
+	int		 st;		/* DS_* position in the line */
+	int		 prevbare;	/* last line ended without CR LF */
+	int		 bare;		/* a bare CR or LF was seen */
+	int		 toolarge;	/* size passed max */
+	int		 inhdr;		/* still in the header section */
+	int		 empty;		/* nothing yet on this line */
+	int		 hm;		/* chars of "received:" matched, -1 none */
+	unsigned	 hops;		/* Received: header fields */
+	uint64_t	 size;		/* message bytes after unstuffing */
+	uint64_t	 max;
+};
+
+enum { DATA_MORE, DATA_END, DATA_BOGUS };
+
+struct session {
+	int		 root;
+	const char	*rootpath;
+	const char	*queueprog;
+	struct inbuf	 in;
+	struct outbuf	 out;
+	char		 me[256];
+	char		 ip[64];
+	char		 host[256];
+	char		 helo[256];
+	int		 greeted;	/* HELO or EHLO seen */
+	int		 esmtp;		/* EHLO: extensions offered */
+	/* limits */
+	uint64_t	 databytes;
+	uint64_t	 minfree;
+	unsigned	 maxrcpt, maxhops, softerr, harderr, junkmax;
+	int64_t		 timeout_ms, errsleep_ms, greetdelay_ms;
+	uint64_t	 datarate;
+	/* counters */
+	unsigned	 errors, junk, msgs, rejected;
+	/* the transaction */
+	int		 inmail;
+	char		 sender[ADDR_PATH_MAX + 1];
+	char		 envid[ENVID_MAX + 1];
+	char		 ret[8];
+	char		 body[16];
+	struct srcpt	*rcpt;
+	unsigned	 nrcpt;
+	unsigned	 badrcpt;	/* RCPTs refused in this transaction */
+	/* the command being answered, for logs */
+	const char	*cmd;
+	size_t		 cmdlen;
+};
+
+/* smtp.c */
+void	smtp_session(struct session *);
+void	txn_reset(struct session *);
+
+/* rcpt.c */
+void	cmd_rcpt(struct session *, const char *, size_t);
+
+/* data.c */
+void	data_init(struct data_state *, uint64_t);
+int	data_feed(struct data_state *, const char *, size_t, size_t *,
+	    char *, size_t *);
+void	cmd_data(struct session *, const char *, size_t);
+
+/* reply.c */
+void	reply(struct session *, const char *, ...)
+	    __attribute__((__format__(printf, 2, 3)));
+void	reply_queue(struct session *, int, const char *);
+void	session_close(struct session *, const char *)
+	    __attribute__((__noreturn__));
+int	sync_check(struct session *);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * fileio.c - file helpers with durability spelled out. Nothing here is
+ * durable until the folder holding a new name is fsync'd too: rename(2)
+ * is atomic for other processes but says nothing about power loss.
+ * All return 0 (or a count) on success, -1 with errno on failure.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fileio.h"
+
+int
+write_all(int fd, const void *p, size_t n)
+{
+	const char	*s = p;
+	ssize_t		 w;
+
+	while (n > 0) {
+		w = write(fd, s, n);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* read_full - read until n bytes or end of file; returns bytes read. */
+ssize_t
+read_full(int fd, void *p, size_t n)
+{
+	char	*s = p;
+	size_t	 got = 0;
+	ssize_t	 r;
+
+	while (got < n) {
+		r = read(fd, s + got, n - got);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* fsync_dirat - fsync the folder path (relative to dirfd, "." for it). */
+int
+fsync_dirat(int dirfd, const char *path)
+{
+	int	fd, r, e;
+
+	fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	r = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/*
+ * mkdir_durable - create folder name in dirfd if missing, and make its
+ * name durable by fsyncing dirfd. An existing folder is success.
+ */
+int
+mkdir_durable(int dirfd, const char *name, mode_t mode)
+{
+	if (mkdirat(dirfd, name, mode) == -1)
+		return errno == EEXIST ? 0 : -1;
+	return fsync_dirat(dirfd, ".");
+}
+
+/*
+ * tmpname - a name for a temporary file that no live process shares:
+ * prefix, pid and a per-process counter, ".tmp" at the end so that
+ * crash leftovers are recognisable.
+ */
+int
+tmpname(char *dst, size_t size, const char *dir, const char *base)
+{
+	static unsigned long	counter;
+	int			n;
+
+	n = snprintf(dst, size, "%s%s.%ld.%lu.tmp", dir ? dir : "", base,
+	    (long)getpid(), ++counter);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * file_replace - atomically and durably replace file name in folder dirfd
+ * with data: write a temp file beside it, fsync, rename over, fsync the
+ * folder. Readers see the old or the new content, never a mix.
+ */
+int
+file_replace(int dirfd, const char *name, const void *data, size_t len,
+    mode_t mode)
+{
+	char	tmp[256];
+	int	fd, e;
+
+	if (tmpname(tmp, sizeof(tmp), ".", name) == -1)
+		return -1;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd == -1)
+		return -1;
+	if (write_all(fd, data, len) == -1 || fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) == -1)
+		goto fail;
+	return fsync_dirat(dirfd, ".");
+fail:
+	e = errno;
+	if (fd != -1)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	errno = e;
+	return -1;
+}

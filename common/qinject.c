@@ -1,0 +1,185 @@
+/*
+ * qinject.c - the client side of snf-queue, for snf-smtpd and for any
+ * program that queues a message (bounces). snf-queue's exit status is
+ * the truth: 0 queued, 100 refused for good, anything else temporary.
+ * Its status line ("K ids", "Z4.3.1 text", "D5.6.0 text") only adds
+ * detail for the reply.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "exitcodes.h"
+#include "fileio.h"
+#include "io.h"
+#include "qinject.h"
+
+/*
+ * qinject_prog - the snf-queue to run: $SNF_QUEUE, else the one beside
+ * the running program (argv0 has a '/'), else the installed one.
+ */
+const char *
+qinject_prog(const char *argv0)
+{
+	static char	path[4096];
+	const char	*e, *slash;
+
+	if ((e = getenv("SNF_QUEUE")) != NULL && *e)
+		return e;
+	if (argv0 && (slash = strrchr(argv0, '/')) != NULL &&
+	    (size_t)(slash - argv0) + sizeof("/snf-queue") <= sizeof(path)) {
+		memcpy(path, argv0, (size_t)(slash - argv0));
+		strlcpy(path + (slash - argv0), "/snf-queue",
+		    sizeof(path) - (size_t)(slash - argv0));
+		if (access(path, X_OK) == 0)
+			return path;
+	}
+	return SNF_BINDIR "/snf-queue";
+}
+
+int
+qinject_start(struct qinject *q, const char *prog, const char *root)
+{
+	int	mp[2], sp[2];
+
+	q->pid = -1;
+	q->msgfd = q->envfd = -1;
+	q->werr = 0;
+	q->reply[0] = '\0';
+	if (pipe(mp) == -1)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1) {
+		close(mp[0]);
+		close(mp[1]);
+		return -1;
+	}
+	switch (q->pid = fork()) {
+	case -1:
+		close(mp[0]); close(mp[1]); close(sp[0]); close(sp[1]);
+		return -1;
+	case 0:
+		if (dup2(mp[0], 0) == -1 || dup2(sp[1], 1) == -1)
+			_exit(SNF_EXIT_TEMP);
+		close(mp[0]); close(mp[1]); close(sp[0]); close(sp[1]);
+		signal(SIGPIPE, SIG_DFL);
+		execl(prog, "snf-queue", "-d", root, (char *)NULL);
+		_exit(SNF_EXIT_TEMP);
+	}
+	close(mp[0]);
+	close(sp[1]);
+	q->msgfd = mp[1];
+	q->envfd = sp[0];
+	fcntl(q->msgfd, F_SETFD, FD_CLOEXEC);
+	fcntl(q->envfd, F_SETFD, FD_CLOEXEC);
+	fcntl(q->msgfd, F_SETFL, fcntl(q->msgfd, F_GETFL) | O_NONBLOCK);
+	return 0;
+}
+
+/*
+ * qinject_write - message bytes to snf-queue. After the first failure
+ * (snf-queue gave up, e.g. on a full disk) later writes are dropped:
+ * the caller keeps reading its input and asks qinject_finish why.
+ */
+int
+qinject_write(struct qinject *q, const void *p, size_t n, int64_t deadline)
+{
+	if (q->werr)
+		return -1;
+	if (write_deadline(q->msgfd, p, n, deadline) == -1) {
+		q->werr = errno ? errno : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* env_record - append one envelope record "Kvalue\0" to b. */
+int
+env_record(struct buf *b, char key, const char *val)
+{
+	if (buf_addc(b, key) == -1 || buf_adds(b, val) == -1)
+		return -1;
+	return buf_addc(b, '\0');
+}
+
+static int
+reap(struct qinject *q)
+{
+	int	st;
+
+	while (waitpid(q->pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return SNF_EXIT_TEMP;
+	q->pid = -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return SNF_EXIT_TEMP;
+}
+
+/* read_reply - snf-queue's status line, until EOF or the deadline. */
+static void
+read_reply(struct qinject *q, int64_t deadline)
+{
+	struct inbuf	*in;
+	size_t		 n = 0;
+	int		 c;
+
+	if ((in = malloc(sizeof(*in))) == NULL)
+		return;
+	inbuf_init(in, q->envfd, NULL);
+	while (n + 1 < sizeof(q->reply) &&
+	    (c = inbuf_getc(in, deadline)) != -1 && c != '\n')
+		q->reply[n++] = (char)c;
+	q->reply[n] = '\0';
+	free(in);
+}
+
+/*
+ * qinject_finish - end the message, send the envelope (records ending
+ * with an empty one), collect the status line and the exit status.
+ * Returns snf-queue's exit status (SNF_EXIT_TEMP when it could not
+ * run or was killed, or the deadline passed).
+ */
+int
+qinject_finish(struct qinject *q, const struct buf *env, int64_t deadline)
+{
+	close(q->msgfd);
+	q->msgfd = -1;
+	if (q->werr == 0) {
+		if (write_deadline(q->envfd, env->p, env->len, deadline) == 0 &&
+		    write_deadline(q->envfd, "", 1, deadline) == 0) {
+			shutdown(q->envfd, SHUT_WR);
+			read_reply(q, deadline);
+		}
+	}
+	close(q->envfd);
+	q->envfd = -1;
+	if (mono_ms() >= deadline)
+		kill(q->pid, SIGKILL);
+	return reap(q);
+}
+
+/*
+ * qinject_abort - the message will not be queued (client gone, too big,
+ * bad input): close both channels without an envelope; snf-queue sees an
+ * incomplete envelope and removes its temporary file.
+ */
+void
+qinject_abort(struct qinject *q)
+{
+	if (q->msgfd != -1)
+		close(q->msgfd);
+	if (q->envfd != -1)
+		close(q->envfd);
+	q->msgfd = q->envfd = -1;
+	if (q->pid > 0)
+		(void)reap(q);
+}

@@ -1,0 +1,30 @@
+/*
+ * qinject.h - hand one message to snf-queue: the message on its fd 0,
+ * the envelope on its fd 1 (qmail-queue's protocol, see snf-queue(8)).
+ * fd 1 is a socket pair, so snf-queue can answer with one status line.
+ */
+#ifndef SNF_QINJECT_H
+#define SNF_QINJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+struct qinject {
+	pid_t	pid;
+	int	msgfd;		/* message pipe, write end */
+	int	envfd;		/* our end of the socket pair */
+	int	werr;		/* errno of the first failed message write */
+	char	reply[512];	/* snf-queue's status line, if any */
+};
+
+const char	*qinject_prog(const char *);
+int		 qinject_start(struct qinject *, const char *, const char *);
+int		 qinject_write(struct qinject *, const void *, size_t, int64_t);
+int		 qinject_finish(struct qinject *, const struct buf *, int64_t);
+void		 qinject_abort(struct qinject *);
+int		 env_record(struct buf *, char, const char *);
+
+#endif
