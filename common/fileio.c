@@ -90,12 +90,12 @@ mkdir_durable(int dirfd, const char *name, mode_t mode)
  * crash leftovers are recognisable.
  */
 int
-tmpname(char *dst, size_t size, const char *dir, const char *base)
+tmpname(char *dst, size_t size, const char *prefix, const char *base)
 {
 	static unsigned long	counter;
 	int			n;
 
-	n = snprintf(dst, size, "%s%s.%ld.%lu.tmp", dir ? dir : "", base,
+	n = snprintf(dst, size, "%s%s.%ld.%lu.tmp", prefix ? prefix : "", base,
 	    (long)getpid(), ++counter);
 	if (n < 0 || (size_t)n >= size) {
 		errno = ENAMETOOLONG;
@@ -105,13 +105,14 @@ tmpname(char *dst, size_t size, const char *dir, const char *base)
 }
 
 /*
- * file_replace - atomically and durably replace file name in folder dirfd
- * with data: write a temp file beside it, fsync, rename over, fsync the
- * folder. Readers see the old or the new content, never a mix.
+ * file_replace_fn - atomically and durably replace file name in folder
+ * dirfd with what fill(fd, arg) writes: a temp file beside it, fsync,
+ * rename over, fsync the folder. Readers see the old or the new
+ * content, never a mix; on failure the old file is untouched.
  */
 int
-file_replace(int dirfd, const char *name, const void *data, size_t len,
-    mode_t mode)
+file_replace_fn(int dirfd, const char *name, mode_t mode,
+    int (*fill)(int, void *), void *arg)
 {
 	char	tmp[256];
 	int	fd, e;
@@ -121,7 +122,7 @@ file_replace(int dirfd, const char *name, const void *data, size_t len,
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd == -1)
 		return -1;
-	if (write_all(fd, data, len) == -1 || fsync(fd) == -1)
+	if (fill(fd, arg) == -1 || fsync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -138,4 +139,27 @@ fail:
 	unlinkat(dirfd, tmp, 0);
 	errno = e;
 	return -1;
+}
+
+struct membuf {
+	const void	*p;
+	size_t		 n;
+};
+
+static int
+fill_mem(int fd, void *arg)
+{
+	struct membuf	*m = arg;
+
+	return write_all(fd, m->p, m->n);
+}
+
+/* file_replace - file_replace_fn with a buffer for the content. */
+int
+file_replace(int dirfd, const char *name, const void *data, size_t len,
+    mode_t mode)
+{
+	struct membuf	m = { data, len };
+
+	return file_replace_fn(dirfd, name, mode, fill_mem, &m);
 }

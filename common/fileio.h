@@ -12,6 +12,8 @@ ssize_t	read_full(int, void *, size_t);
 int	fsync_dirat(int, const char *);
 int	mkdir_durable(int, const char *, mode_t);
 int	file_replace(int, const char *, const void *, size_t, mode_t);
+int	file_replace_fn(int, const char *, mode_t, int (*)(int, void *),
+	    void *);
 int	tmpname(char *, size_t, const char *, const char *);
 
 #endif

@@ -18,31 +18,51 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "die.h"
 #include "exitcodes.h"
 #include "fileio.h"
 #include "io.h"
 #include "qinject.h"
 
+/* sibling - path of snf-queue in the folder of file self, if there. */
+static int
+sibling(char *path, size_t size, const char *self)
+{
+	const char	*slash = strrchr(self, '/');
+	size_t		 n;
+
+	if (slash == NULL)
+		return -1;
+	n = (size_t)(slash - self);
+	if (n + sizeof("/snf-queue") > size)
+		return -1;
+	memmove(path, self, n);
+	strlcpy(path + n, "/snf-queue", size - n);
+	return access(path, X_OK);
+}
+
 /*
  * qinject_prog - the snf-queue to run: $SNF_QUEUE, else the one beside
- * the running program (argv0 has a '/'), else the installed one.
+ * the running program (so a build tree or a relocated install uses its
+ * own), else the installed one.
  */
 const char *
 qinject_prog(const char *argv0)
 {
 	static char	path[4096];
-	const char	*e, *slash;
+	const char	*e;
+	ssize_t		 n;
 
 	if ((e = getenv("SNF_QUEUE")) != NULL && *e)
 		return e;
-	if (argv0 && (slash = strrchr(argv0, '/')) != NULL &&
-	    (size_t)(slash - argv0) + sizeof("/snf-queue") <= sizeof(path)) {
-		memcpy(path, argv0, (size_t)(slash - argv0));
-		strlcpy(path + (slash - argv0), "/snf-queue",
-		    sizeof(path) - (size_t)(slash - argv0));
-		if (access(path, X_OK) == 0)
+	n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n > 0) {
+		path[n] = '\0';
+		if (sibling(path, sizeof(path), path) == 0)
 			return path;
 	}
+	if (argv0 && sibling(path, sizeof(path), argv0) == 0)
+		return path;
 	return SNF_BINDIR "/snf-queue";
 }
 
@@ -72,6 +92,7 @@ qinject_start(struct qinject *q, const char *prog, const char *root)
 		close(mp[0]); close(mp[1]); close(sp[0]); close(sp[1]);
 		signal(SIGPIPE, SIG_DFL);
 		execl(prog, "snf-queue", "-d", root, (char *)NULL);
+		warn_sys("unable to run %s", prog);
 		_exit(SNF_EXIT_TEMP);
 	}
 	close(mp[0]);

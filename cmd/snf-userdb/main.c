@@ -1,0 +1,186 @@
+/*
+ * snf-userdb - compile userprotect lists: domains/D/users (one local
+ * part or full address a line) into domains/D/users.cdb, a constant
+ * database, so that a lookup stays fast for lists of any length.
+ *
+ *   snf-userdb [-d DIR] [-f] [DOMAIN...]
+ *
+ * Without DOMAIN, every domain with a users file. A list whose cdb is
+ * already newer is skipped unless -f. The cdb replaces the old one
+ * atomically (see file_replace_fn), so snf-smtpd never reads half a file.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cdb.h>
+
+#include "addr.h"
+#include "control.h"
+#include "die.h"
+#include "domain.h"
+#include "envelope.h"
+#include "exitcodes.h"
+#include "fileio.h"
+
+struct job {
+	const char	*domain;
+	FILE		*in;
+	unsigned long	 keys, bad;
+};
+
+/* entry_key - the lowercase key for one list line, or NULL if invalid. */
+static const char *
+entry_key(const char *domain, char *line, char *key, size_t size)
+{
+	struct addr	a;
+	char		tmp[ADDR_PATH_MAX * 2];
+	int		n;
+
+	if (strchr(line, '@'))
+		n = snprintf(tmp, sizeof(tmp), "%s", line);
+	else
+		n = snprintf(tmp, sizeof(tmp), "%s@%s", line, domain);
+	if (n < 0 || (size_t)n >= sizeof(tmp) ||
+	    addr_parse_mailbox(tmp, (size_t)n, 0, &a) != ADDR_OK)
+		return NULL;
+	strlcpy(key, a.plain, size);
+	if (strchr(line, '@')) {
+		strlcat(key, "@", size);
+		strlcat(key, a.domain, size);
+	}
+	lowercase(key);
+	return key;
+}
+
+static int
+fill_cdb(int fd, void *arg)
+{
+	struct job	*j = arg;
+	struct cdb_make	 cm;
+	char		 line[1024], key[ADDR_PATH_MAX * 2], *s, *e;
+	unsigned long	 lineno = 0;
+
+	if (cdb_make_start(&cm, fd) == -1)
+		return -1;
+	while (fgets(line, sizeof(line), j->in) != NULL) {
+		lineno++;
+		for (s = line; isspace((unsigned char)*s); s++)
+			;
+		for (e = s + strlen(s); e > s && isspace((unsigned char)e[-1]); e--)
+			;
+		*e = '\0';
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (entry_key(j->domain, s, key, sizeof(key)) == NULL) {
+			warnx_("domains/%s/users line %lu: not an address or "
+			    "local part, skipped", j->domain, lineno);
+			j->bad++;
+			continue;
+		}
+		if (cdb_make_put(&cm, key, (unsigned)strlen(key), "", 0,
+		    CDB_PUT_REPLACE) == -1)
+			return -1;
+		j->keys++;
+	}
+	if (ferror(j->in))
+		return -1;
+	return cdb_make_finish(&cm);
+}
+
+/* compile - one domain; 0 done or skipped, -1 failed (warned). */
+static int
+compile(int root, const char *domain, int force)
+{
+	struct job	j = { domain, NULL, 0, 0 };
+	struct stat	ts, cs;
+	char		path[300];
+	int		dfd, fd, r;
+
+	if (domain_path(path, sizeof(path), domain, NULL) == -1) {
+		warnx_("not a domain name: %s", domain);
+		return -1;
+	}
+	if ((dfd = openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		warn_sys("unable to open %s", path);
+		return -1;
+	}
+	if (fstatat(dfd, "users", &ts, 0) == -1) {
+		warn_sys("unable to read %s/users", path);
+		close(dfd);
+		return -1;
+	}
+	if (!force && fstatat(dfd, "users.cdb", &cs, 0) == 0 &&
+	    (cs.st_mtim.tv_sec > ts.st_mtim.tv_sec ||
+	    (cs.st_mtim.tv_sec == ts.st_mtim.tv_sec &&
+	    cs.st_mtim.tv_nsec >= ts.st_mtim.tv_nsec))) {
+		close(dfd);
+		return 0;
+	}
+	if ((fd = openat(dfd, "users", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (j.in = fdopen(fd, "r")) == NULL) {
+		warn_sys("unable to read %s/users", path);
+		close(dfd);
+		return -1;
+	}
+	r = file_replace_fn(dfd, "users.cdb", 0644, fill_cdb, &j);
+	if (r == -1)
+		warn_sys("unable to write %s/users.cdb", path);
+	else
+		printf("%s\t%lu\t%lu\n", domain, j.keys, j.bad);
+	fclose(j.in);
+	close(dfd);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*dir = NULL;
+	struct dirent	*de;
+	DIR		*d;
+	int		 ch, root, force = 0, fail = 0, fd;
+	char		 path[300];
+
+	progname = "snf-userdb";
+	while ((ch = getopt(argc, argv, "d:f")) != -1) {
+		switch (ch) {
+		case 'd': dir = optarg; break;
+		case 'f': force = 1; break;
+		default:
+			die(SNF_EXIT_PERM, "usage: snf-userdb [-d dir] [-f] "
+			    "[domain ...]");
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((root = root_open(dir)) == -1)
+		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",
+		    root_path(dir));
+	umask(022);
+	for (ch = 0; ch < argc; ch++)
+		fail |= compile(root, argv[ch], force) == -1;
+	if (argc == 0) {
+		if ((fd = openat(root, "domains", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL)
+			die_sys(SNF_EXIT_TEMP, "unable to read domains");
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.' || !env_domain_ok(de->d_name) ||
+			    domain_path(path, sizeof(path), de->d_name,
+			    "users") == -1 || faccessat(root, path, F_OK, 0) == -1)
+				continue;
+			fail |= compile(root, de->d_name, force) == -1;
+		}
+		closedir(d);
+	}
+	if (fflush(stdout) == EOF)
+		fail = 1;
+	return fail ? SNF_EXIT_TEMP : SNF_EXIT_OK;
+}
