@@ -48,6 +48,16 @@ for t in tests/e2e/*.t; do
 	run_one "$t" sh "$t"
 done
 
+# Sanitizer findings from any program, even one whose failure a test
+# expected, fail the run.
+if [ -n "${SNF_SANITIZE_LOG:-}" ] && [ -d "$SNF_SANITIZE_LOG" ]; then
+	for f in "$SNF_SANITIZE_LOG"/*; do
+		[ -f "$f" ] || continue
+		echo "not ok - sanitizer report $f"
+		sed 's/^/# /' "$f" | head -n 40
+		fail=$((fail + 1))
+	done
+fi
 [ -n "$failed_files" ] && echo "# failed in:$failed_files"
 echo "# $skip skipped"
 echo "$pass passed, $fail failed"
