@@ -106,9 +106,13 @@ literal_valid(const char *s, size_t n)
 		return 1;
 	if (strncasecmp(tmp, "IPv6:", 5) == 0)
 		return inet_pton(AF_INET6, tmp + 5, ip) == 1;
-	/* General-address-literal: Standardized-tag ":" 1*dcontent */
+	/*
+	 * General-address-literal: Standardized-tag ":" 1*dcontent, the
+	 * tag an Ldh-str: one label, so no dot.
+	 */
 	tag = strcspn(tmp, ":");
-	if (tag == 0 || tmp[tag] != ':' || tmp[tag + 1] == '\0')
+	if (tag == 0 || tmp[tag] != ':' || tmp[tag + 1] == '\0' ||
+	    memchr(tmp, '.', tag) != NULL)
 		return 0;
 	return addr_domain_valid(tmp, tag) == ADDR_OK && isalpha(
 	    (unsigned char)tmp[0]) ? 1 : 0;
@@ -234,6 +238,8 @@ parse_route(struct cur *c, struct addr *a)
 		}
 		if (c->p < c->end && *c->p == ':') {
 			c->p++;
+			/* a literal hop says nothing of the final domain */
+			a->flags &= ~ADDR_F_LITERAL;
 			a->flags |= ADDR_F_ROUTE;
 			a->domain[0] = '\0';
 			return ADDR_OK;

@@ -264,3 +264,24 @@ qbody_close(struct qbody *b)
 	if (b->zlib)
 		inflateEnd(&b->z);
 }
+
+/*
+ * qitem_append_env - write the envelope text of e and the trailer at the
+ * current offset of fd, after a stored body whose checksum is bodycrc.
+ */
+int
+qitem_append_env(int fd, const struct envelope *e, uint32_t bodycrc)
+{
+	struct buf	b;
+	char		tr[QUEUE_TRAILER];
+	int		r = -1;
+
+	buf_init(&b, ENV_MAX);
+	if (env_format(e, &b) == 0 &&
+	    queue_trailer(tr, b.len, bodycrc,
+	    (uint32_t)crc32(0, (unsigned char *)b.p, (uInt)b.len)) == 0 &&
+	    write_all(fd, b.p, b.len) == 0 && write_all(fd, tr, sizeof(tr)) == 0)
+		r = 0;
+	buf_free(&b);
+	return r;
+}

@@ -54,5 +54,6 @@ void	qitem_close(struct qitem *);
 int	qbody_open(struct qbody *, const struct qitem *);
 ssize_t	qbody_read(struct qbody *, void *, size_t);
 void	qbody_close(struct qbody *);
+int	qitem_append_env(int, const struct envelope *, uint32_t);
 
 #endif

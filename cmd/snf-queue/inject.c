@@ -284,21 +284,12 @@ parse_envelope(struct buf *b)
 		bad("envelope without sender or recipients");
 }
 
-/* append_env - write envelope text and trailer at the end of fd. */
+/* append_env - envelope and trailer after the body, or fail. */
 static void
 append_env(int fd, const struct envelope *env, uint32_t bodycrc)
 {
-	struct buf	b;
-	char		tr[QUEUE_TRAILER];
-
-	buf_init(&b, ENV_MAX);
-	if (env_format(env, &b) == -1)
-		fail('Z', "4.3.0", "unable to format the envelope");
-	if (queue_trailer(tr, b.len, bodycrc,
-	    (uint32_t)crc32(0, (unsigned char *)b.p, (uInt)b.len)) == -1 ||
-	    write_all(fd, b.p, b.len) == -1 || write_all(fd, tr, sizeof(tr)) == -1)
+	if (qitem_append_env(fd, env, bodycrc) == -1)
 		fail_io("unable to write the envelope");
-	buf_free(&b);
 }
 
 /* copy_body - the raw body into fd, deflated when compress is set. */

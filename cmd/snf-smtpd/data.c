@@ -156,9 +156,11 @@ finish(struct session *s, struct data_state *d, struct qinject *q)
 	buf_free(&env);
 	if (st == SNF_EXIT_OK) {
 		s->msgs++;
-		log_event("accept ip=%s from=<%s> rcpts=%u size=%llu %s", s->ip,
-		    logesc(s->sender), s->nrcpt, (unsigned long long)d->size,
-		    logesc(q->reply));
+		s->junk = 0;
+		log_event("accept ip=%s from=<%s> rcpts=%u size=%llu ids=%s",
+		    s->ip, logesc(s->sender), s->nrcpt,
+		    (unsigned long long)d->size,
+		    q->reply[0] == 'K' ? logesc(q->reply + 2) : "-");
 	}
 	reply_queue(s, st, q->reply);
 }

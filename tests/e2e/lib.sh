@@ -11,11 +11,15 @@ tap_n=0
 tap_failed=0
 T=$(mktemp -d "${TMPDIR:-/tmp}/snf-e2e.XXXXXX") || exit 111
 SERVER_PIDS=""
+MOUNTS=""
 cleanup() {
 	for p in $SERVER_PIDS; do
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	for m in $MOUNTS; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+	done
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -81,4 +85,113 @@ start_server() {
 	done
 	PORT=$(head -n 1 "$T/port")
 	[ -n "$PORT" ]
+}
+
+# is GOT WANT NAME: one TAP line for GOT = WANT, both shown when not.
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+	fi
+}
+
+# chat_ok DIR NAME: run the chat script on stdin against snf-smtpd on
+# stdin/stdout; one TAP line, the transcript as comments when it fails.
+chat_ok() {
+	cat >"$T/script"
+	chat "$1" "$T/script"
+	_rc=$?
+	ok $_rc "$2"
+	[ $_rc -eq 0 ] || sed 's/^/#   /' "$T/chat.out"
+	return $_rc
+}
+
+# tcpchat_ok NAME: the same against the server start_server started.
+tcpchat_ok() {
+	cat >"$T/script"
+	python3 "$CHAT" --tcp 127.0.0.1 "$PORT" "$T/script" >"$T/chat.out" 2>&1
+	_rc=$?
+	ok $_rc "$1"
+	[ $_rc -eq 0 ] || sed 's/^/#   /' "$T/chat.out"
+	return $_rc
+}
+
+# bytes_line FILE: a chat line ">> ..." that sends FILE byte for byte.
+bytes_line() {
+	python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+out = []
+for b in d:
+    if 32 <= b < 127 and b != 92:
+        out.append(chr(b))
+    else:
+        out.append("\\x%02x" % b)
+sys.stdout.write(">> " + "".join(out) + "\n")
+' "$1"
+}
+
+# qitem_body FILE: the message stored in queue item FILE (inflated when
+# the envelope says Z), without envelope and trailer, on stdout.
+qitem_body() {
+	python3 -c '
+import sys, zlib
+d = open(sys.argv[1], "rb").read()
+tr = d[-32:]
+assert tr[:5] == b"SNF1 ", "no trailer"
+envlen = int(tr[5:13], 16)
+body = d[:len(d) - 32 - envlen]
+env = d[len(d) - 32 - envlen:len(d) - 32]
+if b"\nZ \n" in b"\n" + env:
+    body = zlib.decompress(body)
+sys.stdout.buffer.write(body)
+' "$1"
+}
+
+# qitem_env FILE: the envelope text of queue item FILE.
+qitem_env() {
+	python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+envlen = int(d[-32:][5:13], 16)
+sys.stdout.buffer.write(d[len(d) - 32 - envlen:len(d) - 32])
+' "$1"
+}
+
+# qitem_msg FILE: the client's message in queue item FILE, that is the
+# body without the Received: field snf-smtpd put first.
+qitem_msg() {
+	qitem_body "$1" | python3 -c '
+import sys
+d = sys.stdin.buffer.read()
+assert d.startswith(b"Received: "), "no Received: first"
+i = d.index(b"\r\n") + 2
+while d[i:i + 1] in (b"\t", b" "):
+    i = d.index(b"\r\n", i) + 2
+sys.stdout.buffer.write(d[i:])
+'
+}
+
+# queue_files DIR [DOMAIN]: the committed items, one path a line.
+queue_files() {
+	find "$1/queue/mail${2:+/$2}" -type f 2>/dev/null | sort
+}
+
+# wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds
+# or SECONDS pass; the status of the last try.
+wait_for() {
+	_n=$(($1 * 10))
+	shift
+	while ! "$@"; do
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# empty_queue DIR: remove every queued item (between independent checks).
+empty_queue() {
+	rm -rf "$1/queue/mail" "$1/queue/tmp"
 }

@@ -1,0 +1,475 @@
+/*
+ * deliver.c - one domain's deliveries, run in a child of the scheduler:
+ * route, connect to the first host that greets, then one transaction per
+ * queued message (all its recipients at once), and record each result.
+ *
+ * Per recipient: 2xx delivered; 4xx kept for a later attempt; 5xx
+ * reported to the sender and dropped. A message leaves the queue when
+ * its last recipient is done; a partly delivered one keeps only the
+ * rest. A connection lost after the final dot is temporary: the message
+ * is sent again later (a duplicate is acceptable, a loss is not).
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "die.h"
+#include "buf.h"
+#include "domain.h"
+#include "log.h"
+#include "qupdate.h"
+#include "route.h"
+#include "send.h"
+
+struct items {
+	char	(*id)[QUEUE_ID_MAX];
+	size_t	 n;
+	uint64_t bytes;
+	int64_t	 oldest;
+};
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * list_items - the domain's items, oldest first; with due set, only
+ * those whose time has come (mtime). bytes/oldest cover all of them.
+ */
+static int
+list_items(int root, const char *domain, int due, struct items *it)
+{
+	char		 path[300];
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	int		 fd;
+	size_t		 cap = 0;
+	int64_t		 now = (int64_t)time(NULL);
+	void		*p;
+
+	memset(it, 0, sizeof(*it));
+	snprintf(path, sizeof(path), QUEUE_MAIL "/%s", domain);
+	if ((fd = openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if ((d = fdopendir(fd)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (!queue_id_valid(de->d_name) ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		it->bytes += (uint64_t)st.st_size;
+		if (it->oldest == 0 || queue_id_time(de->d_name) < it->oldest)
+			it->oldest = queue_id_time(de->d_name);
+		if (due && st.st_mtime > now)
+			continue;
+		if (it->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((p = reallocarray(it->id, cap, QUEUE_ID_MAX)) == NULL) {
+				closedir(d);
+				return -1;
+			}
+			it->id = p;
+		}
+		strlcpy(it->id[it->n++], de->d_name, QUEUE_ID_MAX);
+	}
+	closedir(d);
+	qsort(it->id, it->n, QUEUE_ID_MAX, cmp_id);
+	return 0;
+}
+
+/* set_result - record a reply (or a local reason) for one recipient. */
+static void
+set_result(struct rcpt_result *r, int code, const char *text)
+{
+	char	enh[16];
+
+	r->code = code;
+	strlcpy(r->text, text, sizeof(r->text));
+	if (smtpc_enhanced(text, enh, sizeof(enh)))
+		strlcpy(r->status, enh, sizeof(r->status));
+	else if (code >= 500)
+		strlcpy(r->status, "5.0.0", sizeof(r->status));
+	else if (code >= 200 && code < 300)
+		strlcpy(r->status, "2.0.0", sizeof(r->status));
+	else
+		strlcpy(r->status, "4.0.0", sizeof(r->status));
+}
+
+static void
+set_all(struct rcpt_result *r, size_t n, int code, const char *text)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		set_result(&r[i], code, text);
+}
+
+/* set_accepted - the recipients the server accepted get code. */
+static void
+set_accepted(struct rcpt_result *r, size_t n, int code, const char *text)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (r[i].code >= 200 && r[i].code < 300)
+			set_result(&r[i], code, text);
+}
+
+static int
+dead(int code)
+{
+	return code == -1 || code == 421;
+}
+
+/* mail_cmd - MAIL FROM with SIZE, BODY and the DSN parameters. */
+static int
+mail_cmd(struct smtpc *s, const struct envelope *e)
+{
+	struct buf	b;
+	int		r;
+
+	buf_init(&b, 0);
+	buf_printf(&b, "MAIL FROM:<%s>", e->sender);
+	if (s->ext & SMTPC_SIZE)
+		buf_printf(&b, " SIZE=%llu", (unsigned long long)e->size);
+	if ((s->ext & SMTPC_8BITMIME) && e->body && strcmp(e->body, "8BITMIME") == 0)
+		buf_adds(&b, " BODY=8BITMIME");
+	if ((s->ext & SMTPC_DSN) && e->ret)
+		buf_printf(&b, " RET=%s", e->ret);
+	if ((s->ext & SMTPC_DSN) && e->envid)
+		buf_printf(&b, " ENVID=%s", e->envid);
+	r = b.p ? smtpc_send(s, "%s", b.p) : -1;
+	buf_free(&b);
+	return r;
+}
+
+/* rcpt_cmd - RCPT TO for recipient i, with NOTIFY and ORCPT. */
+static int
+rcpt_cmd(struct smtpc *s, const struct envelope *e, size_t i)
+{
+	const struct env_rcpt	*r = &e->rcpt[i];
+	struct buf		 b;
+	int			 rv;
+
+	buf_init(&b, 0);
+	buf_printf(&b, "RCPT TO:<%s>", r->addr);
+	if ((s->ext & SMTPC_DSN) && r->notify)
+		buf_printf(&b, " NOTIFY=%s", r->notify);
+	if ((s->ext & SMTPC_DSN) && r->orcpt)
+		buf_printf(&b, " ORCPT=%s", r->orcpt);
+	rv = b.p ? smtpc_send(s, "%s", b.p) : -1;
+	buf_free(&b);
+	return rv;
+}
+
+/* rset - end a transaction that sent no message; -1 if the session died. */
+static int
+rset(struct smtpc *s)
+{
+	if (smtpc_send(s, "RSET") == -1)
+		return -1;
+	return dead(smtpc_reply(s, mono_ms() + s->t.mail)) ? -1 : 0;
+}
+
+/* send_message - after a 354: the message, the dot, the final reply. */
+static int
+send_message(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
+{
+	struct qbody	qb;
+	char		text[SMTPC_TEXT_MAX + 1];
+	int		code;
+
+	if (qbody_open(&qb, q) == -1) {
+		set_accepted(res, q->env.nrcpt, -1, "queued message unreadable");
+		return -1;
+	}
+	code = smtpc_data(s, &qb);
+	qbody_close(&qb);
+	strlcpy(text, s->text, sizeof(text));
+	if (code == -1)
+		strlcat(text, " after DATA: the message may be delivered twice",
+		    sizeof(text));
+	set_accepted(res, q->env.nrcpt, code, text);
+	return dead(code) ? -1 : 0;
+}
+
+/*
+ * transaction - one message to the connected server: MAIL, every RCPT,
+ * DATA (all in one write when the server offers PIPELINING, else one at
+ * a time). Fills res; returns 0 while the session is usable, -1 when it
+ * is lost.
+ */
+static int
+transaction(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
+{
+	const struct envelope	*e = &q->env;
+	size_t			 i, ok = 0;
+	int			 code, mail, pipe = s->ext & SMTPC_PIPELINING;
+	char			 text[SMTPC_TEXT_MAX + 1];
+
+	set_all(res, e->nrcpt, -1, "not attempted");
+	if (s->maxsize && e->size > s->maxsize) {
+		snprintf(text, sizeof(text), "552 5.3.4 message size %llu "
+		    "exceeds the limit of %s (%llu)", (unsigned long long)e->size,
+		    s->host, (unsigned long long)s->maxsize);
+		set_all(res, e->nrcpt, 552, text);
+		return 0;
+	}
+	if (mail_cmd(s, e) == -1)
+		return -1;
+	for (i = 0; pipe && i < e->nrcpt; i++)
+		if (rcpt_cmd(s, e, i) == -1)
+			return -1;
+	if (pipe && smtpc_send(s, "DATA") == -1)
+		return -1;
+	mail = smtpc_reply(s, mono_ms() + s->t.mail);
+	if (mail / 100 != 2)
+		set_all(res, e->nrcpt, mail, s->text);
+	if (dead(mail))
+		return -1;
+	if (!pipe && mail / 100 != 2)
+		return 0;
+	for (i = 0; i < e->nrcpt; i++) {
+		if (!pipe && rcpt_cmd(s, e, i) == -1)
+			return -1;
+		code = smtpc_reply(s, mono_ms() + s->t.rcpt);
+		if (dead(code)) {
+			set_all(res, e->nrcpt, code, s->text);
+			return -1;
+		}
+		if (mail / 100 == 2) {
+			set_result(&res[i], code, s->text);
+			ok += code / 100 == 2;
+		}
+	}
+	if (!pipe) {
+		if (ok == 0)
+			return rset(s);
+		if (smtpc_send(s, "DATA") == -1)
+			return -1;
+	}
+	code = smtpc_reply(s, mono_ms() + s->t.data_init);
+	if (code == 354 && ok == 0) {
+		/* 354 with no recipient accepted: end it empty, deliver nothing */
+		if (smtpc_send(s, ".") == -1 ||
+		    dead(smtpc_reply(s, mono_ms() + s->t.data_done)))
+			return -1;
+		return 0;
+	}
+	if (code != 354) {
+		set_accepted(res, e->nrcpt, code, s->text);
+		if (dead(code))
+			return -1;
+		return rset(s);
+	}
+	return send_message(s, q, res);
+}
+
+/*
+ * apply - record the results of one transaction in the queue: report
+ * permanent failures (the report is queued before the recipient is
+ * dropped, so a crash can duplicate a report, never lose one), then
+ * remove, rewrite with the remaining recipients, or defer the item.
+ */
+static void
+apply(struct ctx *c, const char *path, struct qitem *q, const char *host,
+    struct rcpt_result *res, int dsn_ext)
+{
+	struct envelope	 keep = q->env;
+	struct env_rcpt	*kr;
+	size_t		 i, n = q->env.nrcpt, nk = 0, done = 0;
+	int64_t		 now = (int64_t)time(NULL);
+	const char	*id = strrchr(path, '/') + 1;
+
+	if ((kr = calloc(n, sizeof(*kr))) == NULL) {
+		warn_sys("out of memory: %s stays queued", id);
+		return;
+	}
+	if (report_failed(c, q, host, res, n) == -1)
+		for (i = 0; i < n; i++)	/* report not queued: retry later */
+			if (res[i].code >= 500)
+				res[i].code = -1;
+	if (!dsn_ext)
+		report_relayed(c, q, host, res, n);
+	for (i = 0; i < n; i++) {
+		const char *what = res[i].code >= 200 && res[i].code < 300 ?
+		    "delivered" : res[i].code >= 500 ? "bounced" : "deferred";
+
+		log_event("%s id=%s to=<%s> relay=%s reply=%s", what, id,
+		    logesc(q->env.rcpt[i].addr), logesc(host),
+		    logesc(res[i].text));
+		if (res[i].code >= 200 && res[i].code < 300)
+			done++;
+		else if (res[i].code < 500)
+			kr[nk++] = q->env.rcpt[i];
+	}
+	if (nk == 0) {
+		if (qitem_remove(c->root, path) == -1)
+			warn_sys("unable to remove %s", path);
+	} else if (nk < n) {
+		keep.rcpt = kr;
+		keep.nrcpt = nk;
+		if (qitem_rewrite(c->root, path, q, &keep, now +
+		    msg_delay(now - q->env.arrival, c->backoff_max)) == -1)
+			warn_sys("unable to rewrite %s (%zu of %zu done): "
+			    "they may be delivered again", path, done, n);
+	} else
+		(void)qitem_defer(q, now + msg_delay(now - q->env.arrival,
+		    c->backoff_max));
+	free(kr);
+}
+
+/* session - connect to the first host of r that greets and says EHLO. */
+static int
+session(struct ctx *c, const struct route *r, struct smtpc *s, char *err,
+    size_t errsize)
+{
+	int	i, code;
+
+	for (i = 0; i < r->n; i++) {
+		s->t = c->t;
+		if (smtpc_connect(s, r->h[i].host, r->h[i].port) == -1) {
+			snprintf(err, errsize, "%s", s->text);
+			continue;
+		}
+		code = smtpc_greeting(s, c->me);
+		if (code == 220)
+			code = smtpc_ehlo(s, c->me);
+		if (code / 100 == 2)
+			return 0;
+		snprintf(err, errsize, "%s[%s] said: ", r->h[i].host, s->addr);
+		strlcat(err, s->text, errsize);
+		if (code != -1)
+			smtpc_quit(s);
+		else
+			smtpc_close(s);
+	}
+	return -1;
+}
+
+/* bounce_all - every recipient of every item failed for good. */
+static void
+bounce_all(struct ctx *c, const char *domain, struct items *it, int code,
+    const char *text)
+{
+	struct rcpt_result	*res;
+	struct qitem		 q;
+	char			 path[300];
+	size_t			 k;
+
+	for (k = 0; k < it->n && !stopping; k++) {
+		snprintf(path, sizeof(path), QUEUE_MAIL "/%s/%s", domain,
+		    it->id[k]);
+		if (qitem_claim(c->root, path, &q) == -1)
+			continue;
+		if ((res = calloc(q.env.nrcpt, sizeof(*res))) != NULL) {
+			set_all(res, q.env.nrcpt, code, text);
+			apply(c, path, &q, "none", res, 0);
+			free(res);
+		}
+		qitem_close(&q);
+	}
+}
+
+/* deliver_items - this part's share of the items over session s. */
+static int
+deliver_items(struct ctx *c, const char *domain, struct items *it,
+    struct smtpc *s, unsigned part, unsigned nparts)
+{
+	struct rcpt_result	*res;
+	struct qitem		 q;
+	char			 path[300], host[400];
+	size_t			 k;
+	int			 alive = 1;
+
+	snprintf(host, sizeof(host), "%s[%s]", s->host, s->addr);
+	for (k = part; k < it->n && alive && !stopping; k += nparts) {
+		snprintf(path, sizeof(path), QUEUE_MAIL "/%s/%s", domain,
+		    it->id[k]);
+		if (qitem_claim(c->root, path, &q) == -1) {
+			if (errno == EBADMSG)
+				log_event("warning id=%s damaged: left in the "
+				    "queue untouched", it->id[k]);
+			continue;
+		}
+		if ((res = calloc(q.env.nrcpt, sizeof(*res))) == NULL) {
+			qitem_close(&q);
+			break;
+		}
+		alive = transaction(s, &q, res) == 0;
+		apply(c, path, &q, host, res, s->ext & SMTPC_DSN);
+		free(res);
+		qitem_close(&q);
+	}
+	return alive ? 0 : -1;
+}
+
+/*
+ * deliver_domain - deliver what is due for domain (everything when
+ * force), taking items part, part + nparts, ... of the list, so that
+ * several connections to one domain share the work.
+ */
+void
+deliver_domain(struct ctx *c, const char *domain, int force, unsigned part,
+    unsigned nparts)
+{
+	struct dstate	st;
+	struct items	it;
+	struct route	r;
+	struct smtpc	s;
+	char		err[SMTPC_TEXT_MAX + 300];
+	int		rc, protected;
+
+	state_read(c->root, domain, &st);
+	if (list_items(c->root, domain, !force, &it) == -1) {
+		warn_sys("unable to list " QUEUE_MAIL "/%s", domain);
+		return;
+	}
+	if (it.n == 0)
+		goto out;
+	protected = domain_mode(c->root, domain) != DOMAIN_NONE;
+	rc = route_for(c->root, domain, &r);
+	if (rc == ROUTE_NONE && !protected) {
+		snprintf(err, sizeof(err), "550 5.1.2 %s", r.why);
+		bounce_all(c, domain, &it, 550, err);
+		goto out;
+	}
+	if (rc != ROUTE_OK) {
+		if (part == 0)
+			state_fail(c, domain, &st, r.why);
+		goto out;
+	}
+	if (session(c, &r, &s, err, sizeof(err)) == -1) {
+		if (part == 0)
+			state_fail(c, domain, &st, err);
+		goto out;
+	}
+	if (part == 0)
+		state_ok(c, domain, &st);
+	if (deliver_items(c, domain, &it, &s, part, nparts) == -1) {
+		snprintf(err, sizeof(err), "%s[%s]: ", s.host, s.addr);
+		strlcat(err, s.text, sizeof(err));
+		smtpc_close(&s);
+		if (part == 0)
+			state_fail(c, domain, &st, err);
+	} else
+		smtpc_quit(&s);
+out:
+	free(it.id);
+	/* what waits now, for the status verb and the threshold alert */
+	if (part == 0 && list_items(c->root, domain, 0, &it) == 0) {
+		state_waiting(c, domain, &st, it.n, it.bytes, it.oldest);
+		state_write(c->root, domain, &st);
+		free(it.id);
+	}
+}

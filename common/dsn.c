@@ -1,0 +1,198 @@
+/*
+ * dsn.c - compose and queue delivery status notifications. A report goes
+ * from the null sender (so that it can never cause another report),
+ * carries Auto-Submitted: auto-replied (RFC 3834), one per-recipient
+ * block per recipient, and the original message, or only its header
+ * when RET=HDRS was asked for or the message is large.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "dsn.h"
+#include "exitcodes.h"
+#include "io.h"
+#include "qinject.h"
+
+/* list_has - word is one of the comma-separated words of list. */
+static int
+list_has(const char *list, const char *word)
+{
+	size_t	n = strlen(word), k;
+
+	while (*list) {
+		k = strcspn(list, ",");
+		if (k == n && strncasecmp(list, word, n) == 0)
+			return 1;
+		list += k;
+		if (*list == ',')
+			list++;
+	}
+	return 0;
+}
+
+/*
+ * dsn_wanted - whether a report of this action is wanted under the
+ * recipient's NOTIFY value (RFC 3461 4.1). Without NOTIFY: failures and
+ * delays are reported, success is not.
+ */
+int
+dsn_wanted(const char *notify, const char *action)
+{
+	const char	*word;
+
+	if (strcmp(action, "failed") == 0)
+		word = "FAILURE";
+	else if (strcmp(action, "delayed") == 0)
+		word = "DELAY";
+	else
+		word = "SUCCESS";
+	if (notify == NULL || *notify == '\0')
+		return strcmp(word, "SUCCESS") != 0;
+	return list_has(notify, word);
+}
+
+static void
+rfc5322_date(char *buf, size_t size, time_t t)
+{
+	struct tm	tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		strlcpy(buf, "Thu, 01 Jan 1970 00:00:00 +0000", size);
+}
+
+/* original - the returned message: all of it, or its header section. */
+static int
+original(struct buf *b, struct qitem *q, int full)
+{
+	struct qbody	qb;
+	char		chunk[8192], *end;
+	ssize_t		n;
+	size_t		start = b->len;
+	int		r = 0;
+
+	if (qbody_open(&qb, q) == -1)
+		return -1;
+	while ((n = qbody_read(&qb, chunk, sizeof(chunk))) > 0) {
+		if (buf_add(b, chunk, (size_t)n) == -1) {
+			r = -1;
+			break;
+		}
+		if (!full && (end = strstr(b->p + start, "\r\n\r\n")) != NULL) {
+			b->len = (size_t)(end - b->p) + 2;
+			b->p[b->len] = '\0';
+			break;
+		}
+	}
+	if (n == -1)
+		r = -1;
+	qbody_close(&qb);
+	if (r == 0 && b->len > 1 && b->p[b->len - 1] != '\n')
+		r = buf_adds(b, "\r\n");
+	return r;
+}
+
+static int
+rcpt_block(struct buf *b, const struct dsn_rcpt *r)
+{
+	if (buf_printf(b, "\r\nFinal-Recipient: rfc822; %s\r\n", r->addr) == -1)
+		return -1;
+	if (r->orcpt && *r->orcpt && buf_printf(b, "Original-Recipient: %s\r\n",
+	    r->orcpt) == -1)
+		return -1;
+	if (buf_printf(b, "Action: %s\r\nStatus: %s\r\n", r->action,
+	    r->status) == -1)
+		return -1;
+	if (r->remote && buf_printf(b, "Remote-MTA: dns; %s\r\n", r->remote) == -1)
+		return -1;
+	if (r->diag && buf_printf(b, "Diagnostic-Code: smtp; %s\r\n",
+	    r->diag) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * dsn_make - the whole report message for the recipients r[0..n) of the
+ * queued item q, from host me, with a sentence of explanation.
+ */
+int
+dsn_make(struct buf *b, const char *me, struct qitem *q,
+    const struct dsn_rcpt *r, size_t n, const char *why)
+{
+	const struct envelope	*e = &q->env;
+	char			 now[64], arrived[64], bnd[64];
+	int			 full;
+	size_t			 i;
+
+	rfc5322_date(now, sizeof(now), time(NULL));
+	rfc5322_date(arrived, sizeof(arrived), (time_t)e->arrival);
+	snprintf(bnd, sizeof(bnd), "%08x%08x/%s", arc4random(), arc4random(), me);
+	full = !(e->ret && strcmp(e->ret, "HDRS") == 0) &&
+	    e->size <= DSN_FULL_MAX;
+	if (buf_printf(b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n"
+	    "To: <%s>\r\nSubject: %s\r\nDate: %s\r\n"
+	    "Message-ID: <%lld.%08x@%s>\r\nAuto-Submitted: auto-replied\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+	    "report-type=delivery-status;\r\n\tboundary=\"%s\"\r\n\r\n"
+	    "This is a MIME-encapsulated message.\r\n\r\n--%s\r\n"
+	    "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+	    "This is the mail system at %s.\r\n\r\n%s\r\n\r\n",
+	    me, e->sender, strcmp(r[0].action, "failed") == 0 ?
+	    "Undelivered Mail Returned to Sender" :
+	    strcmp(r[0].action, "delayed") == 0 ? "Delayed Mail (still being "
+	    "retried)" : "Successful Mail Delivery Report", now,
+	    (long long)time(NULL), arc4random(), me, bnd, bnd, me, why) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (buf_printf(b, "<%s>: %s\r\n", r[i].addr,
+		    r[i].diag ? r[i].diag : r[i].status) == -1)
+			return -1;
+	if (buf_printf(b, "\r\n--%s\r\nContent-Type: message/delivery-status\r\n"
+	    "\r\nReporting-MTA: dns; %s\r\n", bnd, me) == -1 ||
+	    (e->envid && buf_printf(b, "Original-Envelope-Id: %s\r\n",
+	    e->envid) == -1) ||
+	    (e->client && buf_printf(b, "Received-From-MTA: dns; %s (%s)\r\n",
+	    e->helo ? e->helo : "unknown", e->client) == -1) ||
+	    buf_printf(b, "Arrival-Date: %s\r\n", arrived) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (rcpt_block(b, &r[i]) == -1)
+			return -1;
+	if (buf_printf(b, "\r\n--%s\r\nContent-Type: %s\r\n\r\n", bnd,
+	    full ? "message/rfc822" : "text/rfc822-headers") == -1 ||
+	    original(b, q, full) == -1)
+		return -1;
+	return buf_printf(b, "\r\n--%s--\r\n", bnd);
+}
+
+/*
+ * dsn_queue - queue report msg to rcpt with the null sender, through
+ * snf-queue prog in root. Returns snf-queue's exit status; ids gets its
+ * status line.
+ */
+int
+dsn_queue(const char *prog, const char *root, const char *rcpt,
+    const struct buf *msg, char *ids, size_t idsize)
+{
+	struct qinject	q;
+	struct buf	env;
+	int		st;
+
+	buf_init(&env, 0);
+	if (env_record(&env, 'F', "") == -1 || env_record(&env, 'T', rcpt) == -1) {
+		buf_free(&env);
+		return SNF_EXIT_TEMP;
+	}
+	if (qinject_start(&q, prog, root) == -1) {
+		buf_free(&env);
+		return SNF_EXIT_TEMP;
+	}
+	(void)qinject_write(&q, msg->p, msg->len, mono_ms() + 600000);
+	st = qinject_finish(&q, &env, mono_ms() + 600000);
+	strlcpy(ids, q.reply, idsize);
+	buf_free(&env);
+	return st;
+}

@@ -1,0 +1,398 @@
+/*
+ * smtpc.c - an SMTP client connection. Replies come through the one line
+ * reader (CRLF only, 512 octets a line) and a strict parser: three
+ * digits 2xx-5xx, then a space, a hyphen or the end; the same code on
+ * every line; at most SMTPC_LINES_MAX lines. Anything else from the
+ * server is a protocol error, which callers treat as temporary: a
+ * malicious or broken server can slow a delivery, never corrupt it.
+ */
+#include <sys/socket.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "smtpc.h"
+#include "smtpline.h"
+
+void
+smtpc_timeouts_default(struct smtpc_timeouts *t)
+{
+	t->connect = 30000;
+	t->greeting = 300000;
+	t->helo = 300000;
+	t->mail = 300000;
+	t->rcpt = 300000;
+	t->data_init = 120000;
+	t->data_block = 180000;
+	t->data_done = 600000;
+	t->quit = 10000;
+}
+
+/* set_text - remember a local failure as if it were a reply. */
+static int
+set_text(struct smtpc *c, const char *s)
+{
+	c->code = -1;
+	strlcpy(c->text, s, sizeof(c->text));
+	return -1;
+}
+
+/* connect_one - a non-blocking connect to one address, with a deadline. */
+static int
+connect_one(const struct addrinfo *ai, int64_t timeout)
+{
+	struct pollfd	pfd;
+	socklen_t	len = sizeof(int);
+	int		fd, err = 0, n;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return fd;
+	if (errno != EINPROGRESS)
+		goto fail;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	do
+		n = poll(&pfd, 1, (int)timeout);
+	while (n == -1 && errno == EINTR);
+	if (n == 0)
+		errno = ETIMEDOUT;
+	if (n <= 0)
+		goto fail;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		goto fail;
+	if (err == 0)
+		return fd;
+	errno = err;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/*
+ * smtpc_connect - connect to host (a name or an address) and port,
+ * trying each address in turn. Returns 0, or -1 with the reason in
+ * c->text.
+ */
+int
+smtpc_connect(struct smtpc *c, const char *host, const char *port)
+{
+	struct addrinfo	 hints, *res, *ai;
+	char		 why[300];
+	int		 r;
+
+	c->fd = -1;
+	c->ext = 0;
+	c->maxsize = 0;
+	c->code = -1;
+	c->text[0] = '\0';
+	strlcpy(c->host, host, sizeof(c->host));
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", host,
+		    gai_strerror(r));
+		return set_text(c, why);
+	}
+	snprintf(why, sizeof(why), "no address for %s", host);
+	for (ai = res; ai; ai = ai->ai_next) {
+		if ((c->fd = connect_one(ai, c->t.connect)) != -1)
+			break;
+		snprintf(why, sizeof(why), "connect to %s port %s: %s", host,
+		    port, strerror(errno));
+	}
+	if (c->fd != -1 && getnameinfo(ai->ai_addr, ai->ai_addrlen, c->addr,
+	    sizeof(c->addr), NULL, 0, NI_NUMERICHOST) != 0)
+		strlcpy(c->addr, "?", sizeof(c->addr));
+	freeaddrinfo(res);
+	if (c->fd == -1)
+		return set_text(c, why);
+	outbuf_init(&c->out, c->fd, c->t.data_block);
+	inbuf_init(&c->in, c->fd, &c->out);
+	return 0;
+}
+
+/*
+ * smtpc_parse_line - check one reply line (without CR LF): its code
+ * into *code, *more set when a continuation ("250-") follows. Returns 0,
+ * or -1 when the line is not a reply line.
+ */
+int
+smtpc_parse_line(const char *s, size_t n, int *code, int *more)
+{
+	if (n < 3 || s[0] < '2' || s[0] > '5' || !isdigit((unsigned char)s[1]) ||
+	    !isdigit((unsigned char)s[2]))
+		return -1;
+	if (n > 3 && s[3] != ' ' && s[3] != '-')
+		return -1;
+	if (memchr(s, '\0', n) != NULL)
+		return -1;
+	*code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+	*more = n > 3 && s[3] == '-';
+	return 0;
+}
+
+/*
+ * smtpc_reply - read one whole reply before deadline. Returns its code,
+ * or -1 with c->text saying why (connection lost, timeout, garbage).
+ */
+int
+smtpc_reply(struct smtpc *c, int64_t deadline)
+{
+	char	line[SMTP_REPLY_MAX + 1];
+	ssize_t	n;
+	int	code, first = -1, more = 1, lines = 0;
+	size_t	tl = 0, k;
+
+	c->text[0] = '\0';
+	while (more) {
+		n = smtp_getline(&c->in, line, SMTP_REPLY_MAX, deadline);
+		if (n == -1) {
+			if (errno == ETIMEDOUT)
+				return set_text(c, "timeout waiting for a reply");
+			if (errno == ECONNRESET)
+				return set_text(c, "connection lost");
+			if (errno == EMSGSIZE || errno == EPROTO)
+				return set_text(c, "malformed reply line");
+			return set_text(c, strerror(errno));
+		}
+		if (smtpc_parse_line(line, (size_t)n, &code, &more) == -1)
+			return set_text(c, "malformed reply");
+		if (first != -1 && code != first)
+			return set_text(c, "reply codes differ between lines");
+		first = code;
+		if (++lines > SMTPC_LINES_MAX)
+			return set_text(c, "reply too long");
+		/* keep "code text text ..." for logs and DSNs, bounded */
+		k = (size_t)n;
+		if (tl > 0 && tl + 1 < sizeof(c->text) && k > 4) {
+			c->text[tl++] = ' ';
+			memmove(line, line + 4, k - 4);
+			k -= 4;
+		}
+		if (tl + k >= sizeof(c->text))
+			k = sizeof(c->text) - 1 - tl;
+		memcpy(c->text + tl, line, k);
+		tl += k;
+		c->text[tl] = '\0';
+	}
+	for (k = 0; k < tl; k++)	/* printable for logs and reports */
+		if ((unsigned char)c->text[k] < 32 || (unsigned char)c->text[k] > 126)
+			c->text[k] = '?';
+	return c->code = first;
+}
+
+/*
+ * smtpc_greeting - the 220 banner. me is this host's name: a server that
+ * greets with it is ourselves (a routing loop). Returns the code or -1.
+ */
+int
+smtpc_greeting(struct smtpc *c, const char *me)
+{
+	size_t	n = strlen(me);
+	int	code;
+
+	code = smtpc_reply(c, mono_ms() + c->t.greeting);
+	if (code == 220 && strncasecmp(c->text + 4, me, n) == 0 &&
+	    (c->text[4 + n] == ' ' || c->text[4 + n] == '\0')) {
+		snprintf(c->text, sizeof(c->text), "mail for %s loops back to "
+		    "myself (%s greets as %s)", c->host, c->host, me);
+		c->code = -1;
+		return -1;
+	}
+	return code;
+}
+
+int
+smtpc_send(struct smtpc *c, const char *fmt, ...)
+{
+	char	line[SMTP_CMD_MAX + 1];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n > sizeof(line) - 3)
+		return set_text(c, "command too long");
+	memcpy(line + n, "\r\n", 2);
+	if (outbuf_put(&c->out, line, (size_t)n + 2) == -1)
+		return set_text(c, "connection lost while sending");
+	return 0;
+}
+
+/* ehlo_ext - note one EHLO keyword line. */
+static void
+ehlo_ext(struct smtpc *c, const char *kw)
+{
+	unsigned long long	v;
+	char			*end;
+
+	if (strcasecmp(kw, "PIPELINING") == 0)
+		c->ext |= SMTPC_PIPELINING;
+	else if (strcasecmp(kw, "8BITMIME") == 0)
+		c->ext |= SMTPC_8BITMIME;
+	else if (strcasecmp(kw, "DSN") == 0)
+		c->ext |= SMTPC_DSN;
+	else if (strcasecmp(kw, "ENHANCEDSTATUSCODES") == 0)
+		c->ext |= SMTPC_ENHANCED;
+	else if (strncasecmp(kw, "SIZE", 4) == 0 && (kw[4] == '\0' ||
+	    kw[4] == ' ')) {
+		c->ext |= SMTPC_SIZE;
+		v = strtoull(kw + 4, &end, 10);
+		if (kw[4] == ' ' && *end == '\0')
+			c->maxsize = v;
+	}
+}
+
+/*
+ * smtpc_ehlo - EHLO, or HELO when the server does not know EHLO. The
+ * extension lines are read from the reply text kept by smtpc_reply, one
+ * keyword per continuation line. Returns the final code or -1.
+ */
+int
+smtpc_ehlo(struct smtpc *c, const char *me)
+{
+	char	line[SMTP_REPLY_MAX + 1];
+	ssize_t	n;
+	int	code = 0, more = 1, lines = 0;
+	int64_t	deadline;
+
+	if (smtpc_send(c, "EHLO %s", me) == -1)
+		return -1;
+	deadline = mono_ms() + c->t.helo;
+	while (more) {
+		n = smtp_getline(&c->in, line, SMTP_REPLY_MAX, deadline);
+		if (n == -1 || smtpc_parse_line(line, (size_t)n, &code, &more) ||
+		    ++lines > SMTPC_LINES_MAX)
+			return set_text(c, n == -1 && errno == ETIMEDOUT ?
+			    "timeout waiting for a reply" : n == -1 ?
+			    "connection lost" : "malformed EHLO reply");
+		if (code / 100 == 2 && lines > 1 && n > 4)
+			ehlo_ext(c, line + 4);
+	}
+	if (code / 100 == 2) {
+		snprintf(c->text, sizeof(c->text), "%d EHLO ok", code);
+		return c->code = code;
+	}
+	c->ext = 0;
+	c->maxsize = 0;
+	snprintf(c->text, sizeof(c->text), "%d EHLO refused", code);
+	if (code == 421 || code == 554 || smtpc_send(c, "HELO %s", me) == -1)
+		return c->code = code;
+	return smtpc_reply(c, mono_ms() + c->t.helo);
+}
+
+/*
+ * smtpc_data - send the message after a 354, dot-stuffed, with CR LF
+ * line ends whatever is stored: a bare LF becomes CR LF and a bare CR a
+ * space, so that no bare line end ever leaves this host (the outbound
+ * half of the smuggling defence). Ends with "." and reads the reply.
+ */
+int
+smtpc_data(struct smtpc *c, struct qbody *b)
+{
+	char	 in[16384];
+	int	 bol = 1, cr = 0;
+	ssize_t	 n, i, run;
+
+	c->out.timeout = c->t.data_block;
+	while ((n = qbody_read(b, in, sizeof(in))) > 0) {
+		for (i = 0; i < n; i += run) {
+			if (cr && in[i] != '\n')
+				outbuf_put(&c->out, " ", 1);	/* bare CR */
+			cr = 0;
+			if (in[i] == '\r') {
+				cr = 1;
+				run = 1;
+				continue;
+			}
+			if (in[i] == '\n') {
+				outbuf_put(&c->out, "\r\n", 2);
+				bol = 1;
+				run = 1;
+				continue;
+			}
+			if (bol && in[i] == '.')
+				outbuf_put(&c->out, ".", 1);	/* stuff */
+			bol = 0;
+			for (run = 1; i + run < n && in[i + run] != '\r' &&
+			    in[i + run] != '\n'; run++)
+				;
+			outbuf_put(&c->out, in + i, (size_t)run);
+		}
+		if (c->out.err)
+			return set_text(c, "connection lost while sending data");
+	}
+	if (n == -1)
+		return set_text(c, "queued message unreadable");
+	if (cr)
+		outbuf_put(&c->out, " ", 1);
+	if (!bol)
+		outbuf_put(&c->out, "\r\n", 2);
+	outbuf_put(&c->out, ".\r\n", 3);
+	if (outbuf_flush(&c->out) == -1)
+		return set_text(c, "connection lost while sending data");
+	return smtpc_reply(c, mono_ms() + c->t.data_done);
+}
+
+void
+smtpc_quit(struct smtpc *c)
+{
+	if (c->fd == -1)
+		return;
+	if (smtpc_send(c, "QUIT") == 0 && outbuf_flush(&c->out) == 0)
+		(void)smtpc_reply(c, mono_ms() + c->t.quit);
+	smtpc_close(c);
+}
+
+void
+smtpc_close(struct smtpc *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/*
+ * smtpc_enhanced - the RFC 3463 code in a reply text ("550 5.1.1 ..."),
+ * copied into buf; NULL when there is none.
+ */
+const char *
+smtpc_enhanced(const char *text, char *buf, size_t size)
+{
+	const char	*p = text;
+	size_t		 n = 0;
+	int		 dots = 0;
+
+	if (strlen(p) < 5)
+		return NULL;
+	p += 4;
+	if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
+		return NULL;
+	while (isdigit((unsigned char)p[n]) || p[n] == '.') {
+		dots += p[n] == '.';
+		n++;
+	}
+	if (dots != 2 || p[n - 1] == '.' || (p[n] != ' ' && p[n] != '\0') ||
+	    n >= size)
+		return NULL;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return buf;
+}

@@ -1,0 +1,498 @@
+#!/bin/sh
+# The SMTP command layer: order, EHLO keywords, every verb, hostile
+# command lines, MAIL parameters, limits on recipients, errors and time,
+# and the pipelining rules. Exact codes; nothing reaches the queue unless
+# a check says so.
+. "$(dirname "$0")/lib.sh"
+
+R=$T/root
+mkroot "$R"
+
+chat_ok "$R" "command order: 503 5.5.1 / 554 5.5.1 at each step" <<'EOF'
+< 220
+> MAIL FROM:<sender@origin.test>
+< 503 5.5.1
+> RCPT TO:<alice@example.com>
+< 503 5.5.1
+> DATA
+< 503 5.5.1
+> EHLO client.test
+< 250
+> RCPT TO:<alice@example.com>
+< 503 5.5.1
+> DATA
+< 503 5.5.1
+> MAIL FROM:<sender@origin.test>
+< 250 2.1.0
+> MAIL FROM:<other@origin.test>
+< 503 5.5.1
+> DATA
+< 503 5.5.1
+> RCPT TO:<mallory@example.com>
+< 550 5.1.1
+> DATA
+< 554 5.5.1
+> RSET
+< 250 2.0.0
+> RCPT TO:<alice@example.com>
+< 503 5.5.1
+> MAIL FROM:<sender@origin.test>
+< 250 2.1.0
+> RCPT TO:<alice@example.com>
+< 250 2.1.5
+> EHLO again.test
+< 250
+> DATA
+< 503 5.5.1
+> RCPT TO:<alice@example.com>
+< 503 5.5.1
+> QUIT
+< 221 2.0.0
+eof
+EOF
+is "$(queue_count "$R")" 0 "command order: nothing queued"
+
+# EHLO keywords
+chat_ok "$R" "EHLO answers 250 with its keywords" <<'EOF'
+< 220
+> EHLO client.test
+<~ ^250 
+> QUIT
+< 221
+EOF
+sed -n "s/^S: b'250[- ]\([A-Z0-9]*\).*/\1/p" "$T/chat.out" | sed 1d | sort \
+    >"$T/ehlo"
+is "$(tr '\n' ' ' <"$T/ehlo")" "8BITMIME DSN ENHANCEDSTATUSCODES PIPELINING SIZE " \
+    "EHLO keywords: PIPELINING SIZE 8BITMIME ENHANCEDSTATUSCODES DSN, nothing else"
+grep -q "^S: b'250-SIZE 52428800" "$T/chat.out"
+ok $? "SIZE names the databytes limit"
+grep -Eq "STARTTLS|AUTH|CHUNKING|SMTPUTF8" "$T/chat.out"
+[ $? -ne 0 ]
+ok $? "no STARTTLS, AUTH, CHUNKING or SMTPUTF8"
+grep -q "^S: b'220 mx.test.invalid ESMTP" "$T/chat.out"
+ok $? "greeting names control/me"
+
+chat_ok "$R" "EHLO/HELO without argument: 501 5.5.4; HELO works" <<'EOF'
+< 220
+> EHLO
+< 501 5.5.4
+> EHLO 
+< 501 5.5.4
+> HELO
+< 501 5.5.4
+> EHLO bad\x01name
+< 501 5.5.4
+> EHLO caf\xe9.test
+< 501 5.5.4
+> MAIL FROM:<sender@origin.test>
+< 503 5.5.1
+> HELO client.test
+< 250 mx.test.invalid
+> QUIT
+< 221
+EOF
+
+chat_ok "$R" "RSET, NOOP, HELP, VRFY, EXPN, QUIT and their syntax" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> RSET
+< 250 2.0.0
+> rset
+< 250 2.0.0
+> RSET now
+< 501 5.5.4
+> NOOP
+< 250 2.0.0
+> NOOP with text
+< 250 2.0.0
+> HELP
+< 214 2.0.0
+> VRFY alice@example.com
+<~ ^252 2\.0\.0 Cannot VRFY user, but will accept message and attempt delivery\r\n$
+> VRFY mallory@example.com
+<~ ^252 2\.0\.0 Cannot VRFY user, but will accept message and attempt delivery\r\n$
+> VRFY alice@evil.test
+<~ ^252 2\.0\.0 Cannot VRFY user, but will accept message and attempt delivery\r\n$
+> VRFY
+< 501 5.5.4
+> EXPN staff
+< 502 5.5.1
+> MAIL FROM:<sender@origin.test>
+< 250
+> RCPT TO:<alice@example.com>
+< 250
+> DATA now
+< 501 5.5.4
+> QUIT now
+< 501 5.5.4
+> QUIT
+< 221 2.0.0 mx.test.invalid
+eof
+EOF
+is "$(queue_count "$R")" 0 "verbs: nothing queued"
+
+chat_ok "$R" "unknown command 500 5.5.2 and NUL in a command 500 5.5.2; the session goes on" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> FROBNICATE
+< 500 5.5.2
+> MAILFROM:<a@b.test>
+< 500 5.5.2
+> NO\0OP
+< 500 5.5.2
+> NOOP \0
+< 500 5.5.2
+> \0
+< 500 5.5.2
+> QUIT\0
+< 500 5.5.2
+> MAIL FROM:<sender@origin.test\0>
+< 500 5.5.2
+> NOOP
+< 250 2.0.0
+> QUIT
+< 221
+eof
+EOF
+
+# line length: 512 octets with CR LF is the limit (RFC 5321 4.5.3.1.4)
+x505=$(printf '%505s' '' | tr ' ' x)
+x512=$(printf '%512s' '' | tr ' ' x)
+x5000=$(printf '%5000s' '' | tr ' ' x)
+chat_ok "$R" "a 512-octet line is served, 513 gets 500 5.5.2 and the session goes on" <<EOF
+< 220
+> EHLO client.test
+< 250
+> NOOP $x505
+< 250 2.0.0
+> NOOP ${x505}y
+< 500 5.5.2
+> NOOP
+< 250 2.0.0
+> ${x512}QUIT
+< 500 5.5.2
+> NOOP
+< 250 2.0.0
+> NOOP $x5000 QUIT
+< 500 5.5.2
+> MAIL FROM:<sender@origin.test>
+< 250 2.1.0
+> QUIT
+< 221
+eof
+EOF
+
+chat_ok "$R" "bare LF ending a command: 500 5.5.2 and close" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+>> NOOP\nQUIT\r\n
+< 500 5.5.2
+eof
+EOF
+chat_ok "$R" "bare CR inside a command: 500 5.5.2 and close" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+>> NOOP\rQUIT\r\n
+< 500 5.5.2
+eof
+EOF
+chat_ok "$R" "bare LF before any EHLO: 500 5.5.2 and close" <<'EOF'
+< 220
+>> EHLO client.test\n
+< 500 5.5.2
+eof
+EOF
+
+chat_ok "$R" "AUTH 503 5.5.1, STARTTLS 502 5.5.1, ETRN/TURN 502" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> AUTH PLAIN AGFsaWNlAHNlY3JldA==
+< 503 5.5.1
+> AUTH LOGIN
+< 503 5.5.1
+> STARTTLS
+< 502 5.5.1
+> TURN
+< 502 5.5.1
+> NOOP
+< 250
+> QUIT
+< 221
+EOF
+chat_ok "$R" "BDAT: 521 5.5.1 and close; the chunk is never read as commands" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> MAIL FROM:<sender@origin.test>
+< 250
+> RCPT TO:<alice@example.com>
+< 250
+>> BDAT 29 LAST\r\nRCPT TO:<bob@example.com>\r\nQUIT\r\n
+< 521 5.5.1
+eof
+EOF
+is "$(queue_count "$R")" 0 "BDAT: nothing queued"
+
+# MAIL parameters
+chat_ok "$R" "MAIL parameters: SIZE, BODY, unknown ones" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> MAIL FROM:<sender@origin.test> SIZE=52428801
+< 552 5.3.4
+> MAIL FROM:<sender@origin.test> SIZE=abc
+< 501 5.5.4
+> MAIL FROM:<sender@origin.test> SIZE=99999999999999999999
+< 501 5.5.4
+> MAIL FROM:<sender@origin.test> SIZE=
+< 501 5.5.4
+> MAIL FROM:<sender@origin.test> SIZE=-1
+< 501 5.5.4
+> MAIL FROM:<sender@origin.test> FOO=bar
+< 555 5.5.4
+> MAIL FROM:<sender@origin.test> SMTPUTF8
+< 555 5.5.4
+> MAIL FROM:<sender@origin.test> BODY=bad
+< 501 5.5.4
+> MAIL FROM:<sender@origin.test> BODY=BINARYMIME
+< 501 5.5.4
+> MAIL FROM:<sender@origin.test> SIZE=52428800 BODY=8BITMIME
+< 250 2.1.0
+> RSET
+< 250
+> MAIL FROM:<sender@origin.test> body=7bit size=10
+< 250 2.1.0
+> RCPT TO:<alice@example.com> FOO=bar
+< 555 5.5.4
+> RCPT TO:<alice@example.com> NOTIFY=SOMETIMES
+< 501 5.5.4
+> RSET
+< 250
+> MAIL FROM:<sender@origin.test> BODY=8BITMIME SIZE=100
+< 250 2.1.0
+> RCPT TO:<alice@example.com> NOTIFY=SUCCESS,FAILURE
+< 250 2.1.5
+> DATA
+< 354
+> Subject: params
+>> \r\n
+> caf\xe9
+> .
+< 250 2.0.0
+> QUIT
+< 221
+EOF
+f=$(queue_files "$R" example.com)
+is "$(queue_count "$R")" 1 "MAIL parameters: exactly the one good message queued"
+qitem_env "$f" | grep -qx 'B 8BITMIME'
+ok $? "BODY=8BITMIME kept in the envelope"
+qitem_env "$f" | grep -qx 'N SUCCESS,FAILURE'
+ok $? "NOTIFY kept in the envelope"
+empty_queue "$R"
+
+chat_ok "$R" "HELO (not EHLO): a MAIL parameter is 555 5.5.4" <<'EOF'
+< 220
+> HELO client.test
+< 250
+> MAIL FROM:<sender@origin.test> SIZE=10
+< 555 5.5.4
+> MAIL FROM:<sender@origin.test> BODY=8BITMIME
+< 555 5.5.4
+> MAIL FROM:<sender@origin.test>
+< 250 2.1.0
+> QUIT
+< 221
+EOF
+
+# too many recipients: 100 kept, the 101st 452 4.5.3
+awk 'BEGIN { for (i = 1; i <= 101; i++) printf "u%03d\n", i }' \
+    >>"$R/domains/example.com/users"
+{
+	printf '< 220\n> EHLO client.test\n< 250\n'
+	printf '> MAIL FROM:<sender@origin.test>\n< 250 2.1.0\n'
+	i=1
+	while [ $i -le 100 ]; do
+		printf '> RCPT TO:<u%03d@example.com>\n< 250 2.1.5\n' $i
+		i=$((i + 1))
+	done
+	printf '> RCPT TO:<u101@example.com>\n< 452 4.5.3\n'
+	printf '> RCPT TO:<u001@example.com>\n< 452 4.5.3\n'
+	printf '> DATA\n< 354\n> Subject: many\n>> \\r\\n\n> hi\n> .\n< 250 2.0.0\n'
+	printf '> QUIT\n< 221\neof\n'
+} >"$T/many"
+chat_ok "$R" "RCPT 1-100 250 2.1.5, the 101st 452 4.5.3, DATA accepted" <"$T/many"
+is "$(queue_count "$R")" 1 "one item queued"
+snf-queue -d "$R" list >"$T/list"
+is "$(awk -F'\t' '{ print NF }' "$T/list")" 105 \
+    "list: id, domain, age, size, sender and 100 recipients"
+is "$(cut -f6 "$T/list"),$(cut -f105 "$T/list")" \
+    "u001@example.com,u100@example.com" "the first 100 recipients were kept"
+grep -q u101 "$T/list"
+[ $? -ne 0 ]
+ok $? "the 101st recipient is not in the queue"
+empty_queue "$R"
+
+# error limit
+echo 3 >"$R/control/harderrors"
+chat_ok "$R" "harderrors 3: the third error is followed by 421 4.7.0 and close" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> FOO
+< 500 5.5.2
+> NOOP
+< 250
+> MAIL FROM:<sender@origin.test>
+< 250
+> RCPT TO:<alice@evil.test>
+< 550 5.7.1
+> BAR
+< 500 5.5.2
+< 421 4.7.0
+eof
+EOF
+rm "$R/control/harderrors"
+
+echo 5 >"$R/control/junkcommands"
+chat_ok "$R" "junkcommands 5: the sixth NOOP/RSET/VRFY gets 421 4.7.0 and close" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> NOOP
+< 250
+> RSET
+< 250
+> VRFY x
+< 252
+> HELP
+< 214
+> NOOP
+< 250
+> NOOP
+< 421 4.7.0
+eof
+EOF
+rm "$R/control/junkcommands"
+
+# early talker
+echo 1 >"$R/control/greetdelay"
+chat_ok "$R" "greetdelay 1: bytes before the greeting get 554 5.5.0 and close" <<'EOF'
+> EHLO client.test
+< 554 5.5.0
+eof
+EOF
+start=$(date +%s)
+chat_ok "$R" "greetdelay 1: a client that waits is served" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> QUIT
+< 221
+EOF
+[ $(($(date +%s) - start)) -ge 1 ]
+ok $? "greetdelay: the greeting came after the delay"
+rm "$R/control/greetdelay"
+
+# pipelining without PIPELINING, and EHLO not last in a group
+chat_ok "$R" "HELO client pipelining MAIL+RCPT: 554 5.5.0 and close" <<'EOF'
+< 220
+> HELO client.test
+< 250
+>> MAIL FROM:<sender@origin.test>\r\nRCPT TO:<alice@example.com>\r\n
+< 554 5.5.0
+eof
+EOF
+chat_ok "$R" "HELO client pipelining after DATA: 554 5.5.0 and close" <<'EOF'
+< 220
+> HELO client.test
+< 250
+> MAIL FROM:<sender@origin.test>
+< 250
+> RCPT TO:<alice@example.com>
+< 250
+>> DATA\r\nSubject: x\r\n\r\nbody\r\n.\r\n
+< 554 5.5.0
+eof
+EOF
+chat_ok "$R" "commands pipelined behind EHLO: 554 5.5.0 and close" <<'EOF'
+< 220
+>> EHLO client.test\r\nMAIL FROM:<sender@origin.test>\r\n
+< 554 5.5.0
+eof
+EOF
+chat_ok "$R" "HELO client in lock-step is served" <<'EOF'
+< 220
+> HELO client.test
+< 250
+> MAIL FROM:<sender@origin.test>
+< 250
+> RCPT TO:<alice@example.com>
+< 250
+> DATA
+< 354
+> Subject: lock-step
+>> \r\n
+> body
+> .
+< 250 2.0.0
+> QUIT
+< 221
+EOF
+is "$(queue_count "$R")" 1 "only the lock-step message was queued"
+f=$(queue_files "$R" example.com)
+qitem_body "$f" | grep -q 'by mx\.test\.invalid (snf-smtpd) with SMTP'
+ok $? "Received says SMTP for a HELO client"
+empty_queue "$R"
+
+# time limits
+echo 1 >"$R/control/timeout"
+start=$(date +%s)
+chat_ok "$R" "timeout 1: an idle client gets 421 4.4.2 and close" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+< 421 4.4.2
+eof
+EOF
+el=$(($(date +%s) - start))
+[ $el -ge 1 ] && [ $el -le 4 ]
+ok $? "timeout 1: the 421 came after 1-4 s (took ${el}s)"
+rm "$R/control/timeout"
+
+echo 2 >"$R/control/timeout"
+echo 100 >"$R/control/datarate"
+{
+	printf '< 220\n> EHLO client.test\n< 250\n'
+	printf '>> NOOP\\r\\n\n< 250\n'
+	for c in N O O P '\r' '\n'; do
+		printf '>> %s\nsleep 0.5\n' "$c"
+	done
+	printf '< 421 4.4.2\neof\n'
+} >"$T/slowcmd"
+chat_ok "$R" "timeout 2: a command trickled a byte per 0.5 s gets 421 4.4.2" \
+    <"$T/slowcmd"
+{
+	printf '< 220\n> EHLO client.test\n< 250\n'
+	printf '> MAIL FROM:<sender@origin.test>\n< 250\n'
+	printf '> RCPT TO:<alice@example.com>\n< 250\n'
+	printf '> DATA\n< 354\n'
+	for c in S u b j e c t : ' ' s l o w; do
+		printf '>> %s\nsleep 0.5\n' "$c"
+	done
+	printf '>> \\r\\n\\r\\nbody\\r\\n.\\r\\n\n'
+	printf '< 421 4.4.2\neof\n'
+} >"$T/slowdata"
+chat_ok "$R" "timeout 2, datarate 100: DATA trickled a byte per 0.5 s gets 421 4.4.2 before its end" \
+    <"$T/slowdata"
+grep -q 'lost ip=127.0.0.1 during=DATA reason=timeout' "$T/chat.out"
+ok $? "the DATA timeout is logged"
+is "$(queue_count "$R"),$(tmp_count "$R")" "0,0" \
+    "slow DATA: nothing queued, nothing left in queue/tmp"
+rm "$R/control/timeout" "$R/control/datarate"
+
+done_testing

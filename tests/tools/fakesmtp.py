@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""fakesmtp - a small SMTP server that plays the primary in tests.
+
+  fakesmtp.py --dir OUT [--port N] [options]
+
+Listens on 127.0.0.1 (port 0: any free port; the port is written to
+OUT/port). Each message received whole is stored as OUT/msg.N (the data
+unstuffed, as received) with OUT/msg.N.env (the MAIL and RCPT lines).
+Every connection and command is logged to OUT/log, one line each.
+
+Behaviour:
+  --reject ADDR      550 5.1.1 to RCPT TO:<ADDR> (repeatable)
+  --defer ADDR       450 4.2.1 to RCPT TO:<ADDR> (repeatable)
+  --drop-after-dot N close without replying after the final dot, for
+                     the first N messages (the data is not stored)
+  --silent           accept connections and never say anything
+  --greet CODE       greet with CODE (421, 554 ...) and close
+  --data-code CODE   reply CODE to the final dot instead of 250
+  --no-pipelining    do not offer PIPELINING
+  --no-dsn           do not offer DSN
+  --size N           offer SIZE N
+  --name NAME        the name in the greeting [fake.primary]
+"""
+import argparse
+import os
+import socket
+import socketserver
+import threading
+
+lock = threading.Lock()
+state = {'n': 0, 'dropped': 0}
+
+
+def log(args, line):
+    with lock:
+        with open(os.path.join(args.dir, 'log'), 'a') as f:
+            f.write(line + '\n')
+
+
+class Handler(socketserver.StreamRequestHandler):
+    def reply(self, text):
+        self.wfile.write(text.encode() + b'\r\n')
+        self.wfile.flush()
+
+    def line(self):
+        ln = self.rfile.readline(4096)
+        if not ln:
+            return None
+        return ln.rstrip(b'\r\n').decode('latin-1')
+
+    def handle(self):
+        a = self.server.args
+        log(a, 'connect')
+        if a.silent:
+            self.rfile.read()
+            return
+        if a.greet:
+            self.reply('%s %s go away' % (a.greet, a.name))
+            return
+        self.reply('220 %s ESMTP fake' % a.name)
+        env = []
+        while True:
+            cmd = self.line()
+            if cmd is None:
+                log(a, 'eof')
+                return
+            log(a, cmd)
+            verb = cmd[:4].upper()
+            if verb == 'EHLO':
+                ext = ['8BITMIME', 'ENHANCEDSTATUSCODES']
+                if not a.no_pipelining:
+                    ext.append('PIPELINING')
+                if not a.no_dsn:
+                    ext.append('DSN')
+                if a.size:
+                    ext.append('SIZE %d' % a.size)
+                self.reply('250-%s' % a.name)
+                for i, e in enumerate(ext):
+                    self.reply(('250 ' if i == len(ext) - 1 else '250-') + e)
+            elif verb == 'HELO':
+                self.reply('250 %s' % a.name)
+            elif verb == 'MAIL':
+                env = [cmd]
+                self.reply('250 2.1.0 ok')
+            elif verb == 'RCPT':
+                addr = cmd[cmd.find('<') + 1:cmd.find('>')].lower()
+                if addr in a.reject:
+                    self.reply('550 5.1.1 <%s>: no such user' % addr)
+                elif addr in a.defer:
+                    self.reply('450 4.2.1 <%s>: try later' % addr)
+                else:
+                    env.append(cmd)
+                    self.reply('250 2.1.5 ok')
+            elif verb == 'DATA':
+                if len(env) < 2:
+                    self.reply('554 5.5.1 no valid recipients')
+                    continue
+                self.reply('354 go ahead')
+                data = bytearray()
+                while True:
+                    ln = self.rfile.readline(1 << 20)
+                    if not ln:
+                        log(a, 'eof in data')
+                        return
+                    if ln == b'.\r\n':
+                        break
+                    if ln.startswith(b'.'):
+                        ln = ln[1:]
+                    data += ln
+                with lock:
+                    drop = state['dropped'] < a.drop_after_dot
+                    if drop:
+                        state['dropped'] += 1
+                    else:
+                        state['n'] += 1
+                        n = state['n']
+                if drop:
+                    log(a, 'dropped after dot')
+                    self.request.shutdown(socket.SHUT_RDWR)
+                    return
+                if a.data_code:
+                    self.reply('%s refused' % a.data_code)
+                    continue
+                base = os.path.join(a.dir, 'msg.%d' % n)
+                with open(base + '.env', 'w') as f:
+                    f.write('\n'.join(env) + '\n')
+                with open(base, 'wb') as f:
+                    f.write(data)
+                self.reply('250 2.0.0 ok: stored as %d' % n)
+            elif verb == 'RSET':
+                env = []
+                self.reply('250 2.0.0 ok')
+            elif verb == 'NOOP':
+                self.reply('250 2.0.0 ok')
+            elif verb == 'QUIT':
+                self.reply('221 2.0.0 bye')
+                return
+            else:
+                self.reply('502 5.5.1 not implemented')
+
+
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--dir', required=True)
+    ap.add_argument('--port', type=int, default=0)
+    ap.add_argument('--reject', action='append', default=[])
+    ap.add_argument('--defer', action='append', default=[])
+    ap.add_argument('--drop-after-dot', type=int, default=0)
+    ap.add_argument('--silent', action='store_true')
+    ap.add_argument('--greet')
+    ap.add_argument('--data-code')
+    ap.add_argument('--no-pipelining', action='store_true')
+    ap.add_argument('--no-dsn', action='store_true')
+    ap.add_argument('--size', type=int, default=0)
+    ap.add_argument('--name', default='fake.primary')
+    args = ap.parse_args()
+    args.reject = [x.lower() for x in args.reject]
+    args.defer = [x.lower() for x in args.defer]
+    os.makedirs(args.dir, exist_ok=True)
+    srv = Server(('127.0.0.1', args.port), Handler)
+    srv.args = args
+    tmp = os.path.join(args.dir, 'port.tmp')
+    with open(tmp, 'w') as f:
+        f.write('%d\n' % srv.server_address[1])
+    os.rename(tmp, os.path.join(args.dir, 'port'))
+    srv.serve_forever()
+
+
+main()
