@@ -30,9 +30,10 @@
 
 struct items {
 	char	(*id)[QUEUE_ID_MAX];
-	size_t	 n;
-	uint64_t bytes;
-	int64_t	 oldest;
+	size_t	 n;		/* listed (due) */
+	size_t	 total;		/* all waiting */
+	uint64_t bytes;		/* of all waiting */
+	int64_t	 oldest;	/* arrival of the oldest waiting */
 };
 
 static int
@@ -67,6 +68,7 @@ list_items(int root, const char *domain, int due, struct items *it)
 		if (!queue_id_valid(de->d_name) ||
 		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
+		it->total++;
 		it->bytes += (uint64_t)st.st_size;
 		if (it->oldest == 0 || queue_id_time(de->d_name) < it->oldest)
 			it->oldest = queue_id_time(de->d_name);
@@ -437,6 +439,9 @@ deliver_domain(struct ctx *c, const char *domain, int force, unsigned part,
 	}
 	if (it.n == 0)
 		goto out;
+	st.count = it.total;	/* for an alert raised on the way */
+	st.bytes = it.bytes;
+	st.oldest = it.oldest;
 	protected = domain_mode(c->root, domain) != DOMAIN_NONE;
 	rc = route_for(c->root, domain, &r);
 	if (rc == ROUTE_NONE && !protected) {
@@ -468,7 +473,7 @@ out:
 	free(it.id);
 	/* what waits now, for the status verb and the threshold alert */
 	if (part == 0 && list_items(c->root, domain, 0, &it) == 0) {
-		state_waiting(c, domain, &st, it.n, it.bytes, it.oldest);
+		state_waiting(c, domain, &st, it.total, it.bytes, it.oldest);
 		state_write(c->root, domain, &st);
 		free(it.id);
 	}

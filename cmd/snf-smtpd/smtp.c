@@ -73,6 +73,7 @@ cmd_ehlo(struct session *s, const char *arg, size_t len)
 	reply(s, "250-PIPELINING");
 	reply(s, "250-SIZE %llu", (unsigned long long)s->databytes);
 	reply(s, "250-8BITMIME");
+	reply(s, "250-ETRN");
 	reply(s, "250-ENHANCEDSTATUSCODES");
 	reply(s, "250 DSN");
 }
@@ -279,7 +280,7 @@ cmd_help(struct session *s, const char *arg, size_t len)
 	(void)arg;
 	(void)len;
 	reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP "
-	    "QUIT VRFY HELP; see snf-smtpd(8)");
+	    "QUIT VRFY ETRN HELP; see snf-smtpd(8)");
 }
 
 static void
@@ -327,7 +328,7 @@ static const struct {
 	{ "BDAT", cmd_bdat, 0 },
 	{ "AUTH", cmd_auth, 0 },
 	{ "STARTTLS", cmd_notimpl, 0 },
-	{ "ETRN", cmd_notimpl, 0 },
+	{ "ETRN", cmd_etrn, C_JUNK },
 	{ "TURN", cmd_notimpl, 0 },
 	{ "ATRN", cmd_notimpl, 0 },
 	{ "SEND", cmd_notimpl, 0 },

@@ -82,6 +82,9 @@ struct session {
 void	smtp_session(struct session *);
 void	txn_reset(struct session *);
 
+/* etrn.c */
+void	cmd_etrn(struct session *, const char *, size_t);
+
 /* rcpt.c */
 void	cmd_rcpt(struct session *, const char *, size_t);
 

@@ -60,7 +60,7 @@ qitem_msg "$f" >"$T/got"
 cmp "$T/bin" "$T/got" >/dev/null
 ok $? "8-bit and NUL bytes stored byte-exact (cmp)"
 snf-queue -d "$R" list >"$T/list"
-is "$(cut -f4 "$T/list")" "$(wc -c <"$f" >/dev/null; qitem_body "$f" | wc -c | tr -d ' ')" \
+is "$(cut -f4 "$T/list")" "$(qitem_body "$f" | wc -c | tr -d ' ')" \
     "list: size is the stored message size"
 empty_queue "$R"
 
@@ -139,6 +139,9 @@ empty_queue "$R"
 # Each shape ends a fake message; behind it a second transaction for bob
 # is smuggled, then the real end of data.
 SMUG='MAIL FROM:<evil@evil.test>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\nSubject: smuggled\r\n\r\nsmuggled\r\n'
+show() {	# show SHAPE: \r and \n written <CR> and <LF>
+	printf '%s' "$1" | sed 's/\\r/<CR>/g; s/\\n/<LF>/g'
+}
 smuggle() {	# smuggle NAME SHAPE EXPECT...
 	_name=$1 _shape=$2
 	shift 2
@@ -154,7 +157,7 @@ smuggle() {	# smuggle NAME SHAPE EXPECT...
 		done
 	} >"$T/script.smug"
 	chat_ok "$R" "$_name" <"$T/script.smug"
-	_s=$(grep -c "^S: b'\\(250 2\\.0\\.0\\|354\\)" "$T/chat.out")
+	_s=$(grep -c "^S: b'\\(250 2\\.0\\.0 Ok: queued\\|354\\)" "$T/chat.out")
 	is "$_s" 1 "$_name: no 250 to a message, no second 354"
 	is "$(queue_count "$R"),$(tmp_count "$R")" "0,0" \
 	    "$_name: nothing queued, queue/tmp empty"
@@ -162,11 +165,11 @@ smuggle() {	# smuggle NAME SHAPE EXPECT...
 }
 for shape in '\n.\n' '\r\n.\n' '\n.\r\n' '\r.\r' '\r.\n' '\n.\r' \
     '\r.\r\n' '\r\n.\r' '\r\n.\r\r\n' '\r\n.\r.\r\n'; do
-	smuggle "end of data shape $shape: 550 5.5.2 and close" "$shape" \
+	smuggle "end of data shape $(show "$shape"): 550 5.5.2 and close" "$shape" \
 	    '< 550 5.5.2' 'eof'
 done
-for shape in '\n' '\r' '\n..\n' '\r\n..\n' '\r\n \n.\r\n'; do
-	smuggle "bare CR/LF $shape inside DATA: read to the real end, 550 5.5.2, smuggled commands not run" \
+for shape in '\n' '\r' '\n..\n' '\r\n..\n' '\r\n.x\n'; do
+	smuggle "bare CR/LF $(show "$shape") inside DATA: read to the real end, 550 5.5.2, smuggled commands not run" \
 	    "$shape" '< 550 5.5.2' '> NOOP' '< 250 2.0.0' '> QUIT' '< 221' 'eof'
 done
 
@@ -198,7 +201,7 @@ is "$(queue_count "$R"),$(tmp_count "$R")" "0,0" \
 } >"$T/script.nul"
 chat_ok "$R" "<CR><LF><NUL>.<CR><LF> is not an end: one reply, at the real end" \
     <"$T/script.nul"
-is "$(grep -c "^S: b'\\(250 2\\.0\\.0\\|354\\)" "$T/chat.out")" 2 \
+is "$(grep -c "^S: b'\\(250 2\\.0\\.0 Ok: queued\\|354\\)" "$T/chat.out")" 2 \
     "NUL before the dot: one 354 and one 250, no smuggled transaction"
 is "$(queue_count "$R")" 1 "NUL before the dot: exactly one item"
 snf-queue -d "$R" list >"$T/list"

@@ -28,16 +28,16 @@ trap 'exit 1' INT TERM
 ok() {	# ok CONDITION-STATUS NAME
 	tap_n=$((tap_n + 1))
 	if [ "$1" -eq 0 ]; then
-		echo "ok $tap_n - $2"
+		printf 'ok %d - %s\n' "$tap_n" "$2"
 	else
-		echo "not ok $tap_n - $2"
+		printf 'not ok %d - %s\n' "$tap_n" "$2"
 		tap_failed=$((tap_failed + 1))
 	fi
 }
 
 skip() {	# skip NAME REASON
 	tap_n=$((tap_n + 1))
-	echo "ok $tap_n - $1 # SKIP $2"
+	printf 'ok %d - %s # SKIP %s\n' "$tap_n" "$1" "$2"
 }
 
 done_testing() {

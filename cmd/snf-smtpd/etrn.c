@@ -1,0 +1,113 @@
+/*
+ * etrn.c - ETRN (RFC 1985): the customer's server, back up, asks for its
+ * mail now. snf-smtpd leaves a request in queue/etrn/D and wakes
+ * snf-send through queue/trigger; delivery happens over a new outbound
+ * connection to the domain's primary, never over this session.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "domain.h"
+#include "fileio.h"
+#include "log.h"
+#include "queue.h"
+#include "smtpd.h"
+
+/* waiting - 1 when queue/mail/D holds at least one item. */
+static int
+waiting(int root, const char *domain)
+{
+	char		 path[300];
+	struct dirent	*de;
+	DIR		*d;
+	int		 fd, found = 0;
+
+	snprintf(path, sizeof(path), QUEUE_MAIL "/%s", domain);
+	if ((fd = openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (!found && (de = readdir(d)) != NULL)
+		found = queue_id_valid(de->d_name);
+	closedir(d);
+	return found;
+}
+
+/* request - leave queue/etrn/D and poke the trigger; 0 when done. */
+static int
+request(int root, const char *domain)
+{
+	char	path[300];
+	int	fd;
+
+	if (mkdir_durable(root, QUEUE_DIR "/etrn", 0700) == -1)
+		return -1;
+	snprintf(path, sizeof(path), QUEUE_DIR "/etrn/%s", domain);
+	if ((fd = openat(root, path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	close(fd);
+	fd = openat(root, QUEUE_DIR "/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd != -1) {
+		(void)!write(fd, "", 1);
+		close(fd);
+	}
+	return 0;
+}
+
+void
+cmd_etrn(struct session *s, const char *arg, size_t len)
+{
+	char	domain[ADDR_DOMAIN_MAX + 1];
+
+	if (!s->greeted) {
+		reply(s, "503 5.5.1 Error: send HELO/EHLO first");
+		return;
+	}
+	if (s->inmail) {
+		reply(s, "503 5.5.1 Error: ETRN is not allowed in a mail "
+		    "transaction");
+		return;
+	}
+	if (len > 0 && arg[0] == '#') {
+		reply(s, "459 4.7.1 %.200s: queue names are not supported", arg);
+		return;
+	}
+	if (len > 0 && arg[0] == '@') {	/* subdomains: this one only */
+		arg++;
+		len--;
+	}
+	if (len > 0 && arg[len - 1] == '.')
+		len--;
+	if (len == 0 || len > ADDR_DOMAIN_MAX ||
+	    addr_domain_valid(arg, len) != ADDR_OK) {
+		reply(s, "501 5.5.4 Syntax: ETRN domain");
+		return;
+	}
+	memcpy(domain, arg, len);
+	domain[len] = '\0';
+	lowercase(domain);
+	if (domain_mode(s->root, domain) == DOMAIN_NONE) {
+		reply(s, "459 4.7.1 %s: not a domain this host holds mail for",
+		    domain);
+		return;
+	}
+	if (!waiting(s->root, domain)) {
+		reply(s, "251 2.0.0 %s: no messages waiting", domain);
+		return;
+	}
+	if (request(s->root, domain) == -1) {
+		log_event("error ip=%s unable to request delivery for %s",
+		    s->ip, domain);
+		reply(s, "458 4.3.0 %s: unable to queue messages, try again "
+		    "later", domain);
+		return;
+	}
+	log_event("etrn ip=%s domain=%s", s->ip, domain);
+	reply(s, "250 2.0.0 Queuing for node %s started", domain);
+}
