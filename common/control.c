@@ -166,7 +166,9 @@ control_uint(int dirfd, const char *path, uint64_t dflt, uint64_t *out)
 	if ((r = control_line(dirfd, path, line, sizeof(line))) <= 0)
 		return r;
 	for (i = 0; line[i]; i++) {
-		if (line[i] < '0' || line[i] > '9' || v > (UINT64_MAX - 9) / 10) {
+		/* exact: every value up to UINT64_MAX, nothing past it */
+		if (line[i] < '0' || line[i] > '9' ||
+		    v > (UINT64_MAX - (uint64_t)(line[i] - '0')) / 10) {
 			errno = EINVAL;
 			return -1;
 		}

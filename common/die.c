@@ -20,7 +20,8 @@ emit(const char *kind, int err, const char *fmt, va_list ap)
 	char	line[1024];
 	int	n, m;
 
-	n = snprintf(line, sizeof(line), "%s: %s: ", progname, kind);
+	n = snprintf(line, sizeof(line), "%s[%ld]: %s: ", progname,
+	    (long)getpid(), kind);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
 	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);

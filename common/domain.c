@@ -69,6 +69,35 @@ domain_mode(int root, const char *domain)
 	return DOMAIN_BROKEN;
 }
 
+/*
+ * domain_user_key - the lookup key for one users-list line of domain:
+ * its local part (or, for a line with an '@', its whole address) as the
+ * address parser reads it, unquoted and lowercase. NULL when the line
+ * is neither. snf-userdb and the text scan below both use it, so the
+ * compiled and the plain list always agree.
+ */
+const char *
+domain_user_key(const char *domain, const char *line, char *key,
+    size_t size)
+{
+	struct addr	a;
+	char		tmp[ADDR_PATH_MAX * 2];
+	int		n, full = strchr(line, '@') != NULL;
+
+	n = full ? snprintf(tmp, sizeof(tmp), "%s", line) :
+	    snprintf(tmp, sizeof(tmp), "%s@%s", line, domain);
+	if (n < 0 || (size_t)n >= sizeof(tmp) ||
+	    addr_parse_mailbox(tmp, (size_t)n, 0, &a) != ADDR_OK)
+		return NULL;
+	strlcpy(key, a.plain, size);
+	if (full) {
+		strlcat(key, "@", size);
+		strlcat(key, a.domain, size);
+	}
+	lowercase(key);
+	return key;
+}
+
 /* cdb_has - key is in the constant database open on fd. */
 static int
 cdb_has(int fd, const char *key)
@@ -88,10 +117,11 @@ cdb_has(int fd, const char *key)
  * "#" comments are skipped; a line longer than a path is ignored.
  */
 static int
-text_has(int root, const char *path, const char *local, const char *full)
+text_has(int root, const char *domain, const char *path, const char *local,
+    const char *full)
 {
 	FILE	*f;
-	char	 line[ADDR_PATH_MAX + 8];
+	char	 line[ADDR_PATH_MAX + 8], key[ADDR_PATH_MAX * 2];
 	char	*s, *e;
 	int	 fd, found = 0, skip = 0;
 
@@ -115,10 +145,10 @@ text_has(int root, const char *path, const char *local, const char *full)
 		for (e = s + strlen(s); e > s && isspace((unsigned char)e[-1]); e--)
 			;
 		*e = '\0';
-		if (*s == '\0' || *s == '#')
+		if (*s == '\0' || *s == '#' ||
+		    domain_user_key(domain, s, key, sizeof(key)) == NULL)
 			continue;
-		lowercase(s);
-		found = strcmp(s, strchr(s, '@') ? full : local) == 0;
+		found = strcmp(key, strchr(s, '@') ? full : local) == 0;
 	}
 	if (ferror(f))
 		found = -1;
@@ -165,5 +195,5 @@ domain_user_listed(int root, const struct addr *a)
 		    "scanning the text (run snf-userdb)", logesc(a->domain));
 	if (!have_t)
 		return 0;
-	return text_has(root, tpath, local, full);
+	return text_has(root, a->domain, tpath, local, full);
 }

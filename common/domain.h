@@ -5,6 +5,8 @@
 #ifndef SNF_DOMAIN_H
 #define SNF_DOMAIN_H
 
+#include <stddef.h>
+
 #include "addr.h"
 
 enum domain_mode {
@@ -18,5 +20,7 @@ enum domain_mode	 domain_mode(int, const char *);
 int			 domain_user_listed(int, const struct addr *);
 int			 domain_path(char *, size_t, const char *, const char *);
 void			 lowercase(char *);
+const char		*domain_user_key(const char *, const char *, char *,
+			    size_t);
 
 #endif

@@ -113,16 +113,20 @@ parse_line(struct envelope *e, char key, char *val)
 
 	switch (key) {
 	case 'A':
-		return int_parse(val, &e->arrival);
+		return e->arrival ? -1 : int_parse(val, &e->arrival);
 	case 'L':
 		if (int_parse(val, &v) == -1)
 			return -1;
 		e->size = (uint64_t)v;
 		return 0;
 	case 'D':
+		if (e->domain)
+			return -1;
 		e->domain = val;
 		return env_domain_ok(val) ? 0 : -1;
 	case 'S':
+		if (e->sender)
+			return -1;
 		e->sender = val;
 		return mailbox_ok(val, 1) ? 0 : -1;
 	case 'T':
@@ -164,7 +168,9 @@ env_parse(struct envelope *e, char *text, size_t len)
 	while (line < end) {
 		nl = memchr(line, '\n', (size_t)(end - line));
 		*nl = '\0';
-		if (nl - line < 2 || line[1] != ' ' || !env_value_ok(line + 2))
+		/* a NUL would hide the rest of its line from every check */
+		if (nl - line < 2 || strlen(line) != (size_t)(nl - line) ||
+		    line[1] != ' ' || !env_value_ok(line + 2))
 			goto bad;
 		if (first) {
 			if (strcmp(line, "V 1") != 0)

@@ -12,12 +12,14 @@
 
 /*
  * skip_line - discard input up to and including the next LF, so that the
- * rest of an over-long line is never read as a command.
+ * rest of an over-long line is never read as a command. End of input is
+ * -1/ECONNRESET, as for smtp_getline.
  */
 static int
 skip_line(struct inbuf *in, int64_t deadline)
 {
 	char	*lf;
+	ssize_t	 got;
 
 	for (;;) {
 		if (in->r < in->w) {
@@ -28,8 +30,11 @@ skip_line(struct inbuf *in, int64_t deadline)
 			}
 			in->r = in->w;
 		}
-		if (inbuf_fill(in, deadline) <= 0)
+		if ((got = inbuf_fill(in, deadline)) <= 0) {
+			if (got == 0)
+				errno = ECONNRESET;
 			return -1;
+		}
 	}
 }
 

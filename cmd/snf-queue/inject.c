@@ -11,7 +11,11 @@
  *     compressed if its domain says so), then fsync and close;
  *  3. rename(2) without replace into queue/mail/D/ID, the commit point;
  *  4. fsync of queue/mail/D. Only then exit 0.
- * Any failure before 4 unlinks what is still in queue/tmp/.
+ * Any failure before 4 unlinks what is still in queue/tmp/. For a message
+ * to several domains the items are prepared first and renamed last, one
+ * after the other: a failure between two renames (rare: the data is
+ * already written) leaves the earlier domains queued while the client
+ * gets a 4xx, so its retry duplicates them. Never a loss.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -73,12 +77,22 @@ cleanup(void)
 		unlinkat(root, rawtmp, 0);
 }
 
+/* status_line - tell the caller, when fd 1 is a socket it can read. */
+static void
+status_line(const char *line, size_t n)
+{
+	struct stat	st;
+
+	if (fstat(1, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)!write(1, line, n);
+}
+
 /*
- * fail - report on fd 1 (when it is a socket), remove temporaries and
- * exit: kind 'Z' temporary (111), 'D' permanent (100).
+ * fail - report on fd 1, remove temporaries and exit: kind 'Z'
+ * temporary (111), 'D' permanent (100). sys: errno explains why.
  */
 static void __attribute__((__noreturn__))
-fail(char kind, const char *status, const char *why)
+fail_how(char kind, const char *status, const char *why, int sys)
 {
 	char	line[256];
 	int	n, e = errno;
@@ -86,20 +100,28 @@ fail(char kind, const char *status, const char *why)
 	cleanup();
 	n = snprintf(line, sizeof(line), "%c%s %s\n", kind, status, why);
 	if (n > 0 && (size_t)n < sizeof(line))
-		(void)!write(1, line, (size_t)n);
+		status_line(line, (size_t)n);
 	errno = e;
 	if (kind == 'D')
 		die(SNF_EXIT_PERM, "%s", why);
-	die_sys(SNF_EXIT_TEMP, "%s", why);
+	if (sys)
+		die_sys(SNF_EXIT_TEMP, "%s", why);
+	die(SNF_EXIT_TEMP, "%s", why);
 }
 
-/* fail_io - a write-side failure: a full disk is 4.3.1, else 4.3.0. */
+static void __attribute__((__noreturn__))
+fail(char kind, const char *status, const char *why)
+{
+	fail_how(kind, status, why, 0);
+}
+
+/* fail_io - a system call failed: a full disk is 4.3.1, else 4.3.0. */
 static void __attribute__((__noreturn__))
 fail_io(const char *why)
 {
 	if (errno == ENOSPC || errno == EDQUOT)
-		fail('Z', "4.3.1", "insufficient system storage");
-	fail('Z', "4.3.0", why);
+		fail_how('Z', "4.3.1", "insufficient system storage", 1);
+	fail_how('Z', "4.3.0", why, 1);
 }
 
 static int
@@ -110,7 +132,7 @@ open_tmp(char *name, size_t size)
 	do {
 		if (tmpname(name, size, QUEUE_TMP "/", "m") == -1)
 			return -1;
-		fd = openat(root, name, O_WRONLY | O_CREAT | O_EXCL |
+		fd = openat(root, name, O_RDWR | O_CREAT | O_EXCL |
 		    O_CLOEXEC, 0600);
 	} while (fd == -1 && errno == EEXIST);
 	return fd;
@@ -168,8 +190,12 @@ read_envelope(struct buf *b)
 		n = read(1, chunk, sizeof(chunk));
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			fail('Z', "4.3.0", "envelope incomplete: message not queued");
+		if (n <= 0) {
+			/* the caller gave up (client gone, message refused):
+			 * nothing to report, nothing kept */
+			cleanup();
+			exit(SNF_EXIT_TEMP);
+		}
 		if (buf_add(b, chunk, (size_t)n) == -1)
 			fail('D', "5.3.0", "envelope too large");
 	}
@@ -212,9 +238,13 @@ add_rcpt(const char *val)
 
 	if (addr_parse_mailbox(val, strlen(val), ADDR_LAX_LOCAL, &a) != ADDR_OK)
 		bad("bad recipient address in envelope");
-	if ((g = group_for(a.domain)) == NULL || (full = strdup(a.full)) == NULL ||
-	    env_add_rcpt(&g->env, full) == -1)
-		fail('Z', "4.3.0", "out of memory or too many recipients");
+	if ((g = group_for(a.domain)) == NULL || (full = strdup(a.full)) == NULL)
+		fail('Z', "4.3.0", "out of memory");
+	if (env_add_rcpt(&g->env, full) == -1) {
+		if (errno == E2BIG)
+			fail('D', "5.5.3", "too many recipients");
+		fail('Z', "4.3.0", "out of memory");
+	}
 	return &g->env.rcpt[g->env.nrcpt - 1];
 }
 
@@ -448,13 +478,15 @@ commit(int64_t arrival)
 static void
 trigger(void)
 {
-	int	fd;
+	struct stat	st;
+	int		fd;
 
 	fd = openat(root, QUEUE_DIR "/trigger", O_WRONLY | O_NONBLOCK |
 	    O_CLOEXEC);
 	if (fd == -1)
 		return;
-	(void)!write(fd, "", 1);
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)!write(fd, "", 1);
 	close(fd);
 }
 
@@ -510,6 +542,6 @@ queue_inject(int rootfd, const char *rootpath)
 		    (unsigned long long)rawsize, groups[i].compress ? " zlib" : "");
 	}
 	buf_adds(&ok, "\n");
-	(void)!write(1, ok.p, ok.len);
+	status_line(ok.p, ok.len);
 	return SNF_EXIT_OK;
 }

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "die.h"
+#include "domain.h"
+#include "dstate.h"
 #include "envelope.h"
 #include "exitcodes.h"
 #include "queue.h"
@@ -112,6 +114,7 @@ domains(int root, int argc, char **argv, struct names *ns)
 
 	if (argc > 0) {
 		for (i = 0; i < argc; i++) {
+			lowercase(argv[i]);
 			if (!domain_ok(argv[i]))
 				die(SNF_EXIT_PERM, "not a domain name: %s", argv[i]);
 			names_add(ns, argv[i]);
@@ -128,6 +131,39 @@ static int64_t
 age_of(int64_t arrival, int64_t now)
 {
 	return now > arrival ? now - arrival : 0;
+}
+
+static const char *
+mode_name(int root, const char *domain)
+{
+	switch (domain_mode(root, domain)) {
+	case DOMAIN_USER:	return "userprotect";
+	case DOMAIN_CLOUD:	return "cloudprotect";
+	case DOMAIN_BROKEN:	return "broken";
+	default:		return "-";
+	}
+}
+
+/*
+ * status_line - domain, mode, state, seconds in that state, held,
+ * messages, bytes, oldest age, seconds to the next attempt, last error.
+ */
+static void
+status_line(int root, const char *domain, size_t count,
+    unsigned long long bytes, int64_t oldest, int64_t now)
+{
+	struct dstate	st;
+	char		path[300];
+	int		hold;
+
+	state_read(root, domain, &st);
+	hold = domain_path(path, sizeof(path), domain, "hold") == 0 &&
+	    faccessat(root, path, F_OK, 0) == 0;
+	printf("%s\t%s\t%s\t%lld\t%s\t%zu\t%llu\t%lld\t%lld\t%s\n", domain,
+	    mode_name(root, domain), st.up == 1 ? "up" : st.up == 0 ? "down" :
+	    "unknown", (long long)(st.since ? age_of(st.since, now) : 0),
+	    hold ? "held" : "-", count, bytes, (long long)oldest,
+	    (long long)(st.next > now ? st.next - now : 0), st.error);
 }
 
 int
@@ -158,8 +194,8 @@ queue_status(int root, int argc, char **argv)
 			if (queue_id_time(ids.v[j]) < oldest)
 				oldest = queue_id_time(ids.v[j]);
 		}
-		printf("%s\t%zu\t%llu\t%lld\n", ds.v[i], count, bytes,
-		    (long long)(count ? age_of(oldest, now) : 0));
+		status_line(root, ds.v[i], count, bytes,
+		    count ? age_of(oldest, now) : 0, now);
 		names_free(&ids);
 	}
 	names_free(&ds);
@@ -167,6 +203,8 @@ queue_status(int root, int argc, char **argv)
 		die_sys(SNF_EXIT_TEMP, "unable to write the status");
 	return SNF_EXIT_OK;
 }
+
+static int	unreadable;	/* items that could not be read */
 
 static void
 list_item(int root, const char *domain, const char *id, int64_t now)
@@ -177,8 +215,10 @@ list_item(int root, const char *domain, const char *id, int64_t now)
 
 	snprintf(path, sizeof(path), QUEUE_MAIL "/%s/%s", domain, id);
 	if (qitem_open(root, path, &q) == -1) {
-		if (errno != ENOENT)
+		if (errno != ENOENT) {
 			warn_sys("unable to read %s", path);
+			unreadable++;
+		}
 		return;
 	}
 	printf("%s\t%s\t%lld\t%llu\t%s", id, q.env.domain,
@@ -211,5 +251,5 @@ queue_list(int root, int argc, char **argv)
 	names_free(&ds);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		die_sys(SNF_EXIT_TEMP, "unable to write the list");
-	return SNF_EXIT_OK;
+	return unreadable ? SNF_EXIT_TEMP : SNF_EXIT_OK;
 }

@@ -275,12 +275,14 @@ etrn_requests(struct names *force)
 
 /*
  * pass - start deliveries for what is due. force: domains to try now
- * whatever their backoff; only: nothing else. tried (one-shot): domains
- * already handled in this run. Returns the earliest time a skipped
- * domain becomes due again (0 when none).
+ * whatever their backoff (an ETRN from a client is honoured at most once
+ * per backoff_min, so that ETRN cannot hammer a primary that is down);
+ * only: nothing else. tried (one-shot): domains already handled in this
+ * run. Returns the earliest time a skipped domain becomes due again (0
+ * when none).
  */
 static int64_t
-pass(struct names *force, int only, struct names *tried)
+pass(struct names *force, int only, struct names *tried, int etrn)
 {
 	struct names	ds = { 0 };
 	struct dstate	st;
@@ -297,8 +299,10 @@ pass(struct names *force, int only, struct names *tried)
 		if ((only && !f) || (tried && has(tried, d)) || running(d) ||
 		    held(d))
 			continue;
+		state_read(ctx.root, d, &st);
+		if (f && etrn && st.tried && now - st.tried < ctx.backoff_min)
+			f = 0;
 		if (!f) {
-			state_read(ctx.root, d, &st);
 			if (st.next > now) {
 				if (wake == 0 || st.next < wake)
 					wake = st.next;
@@ -353,7 +357,7 @@ service(void)
 		reap(0);
 		force.n = 0;
 		etrn_requests(&force);
-		wake = pass(&force, 0, NULL);
+		wake = pass(&force, 0, NULL, 1);
 		left = wake ? wake - (int64_t)time(NULL) : WAKE_MAX;
 		if (left < 1)
 			left = 1;
@@ -387,7 +391,7 @@ one_pass(int argc, char **argv)
 	if (argc == 0)
 		etrn_requests(&force);
 	for (;;) {
-		(void)pass(&force, argc > 0, &tried);
+		(void)pass(&force, argc > 0, &tried, argc == 0);
 		if (nkids == 0 || stopping)
 			break;
 		reap(1);

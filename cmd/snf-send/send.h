@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "dstate.h"
 #include "queue.h"
 #include "smtpc.h"
 
@@ -22,22 +23,10 @@ struct ctx {
 	unsigned		 conc_total, conc_domain;
 };
 
-struct dstate {
-	int		up;		/* 1 up, 0 down, -1 never tried */
-	int64_t		since;		/* when the state began */
-	unsigned	fails;		/* connection failures in a row */
-	int64_t		next;		/* not before this time (0: any) */
-	uint64_t	count, bytes;	/* waiting at the last look */
-	int64_t		oldest;		/* arrival of the oldest waiting */
-	int		over;		/* above the alert threshold */
-	char		error[300];	/* the last error */
-};
 
 extern volatile sig_atomic_t	stopping;
 
 /* state.c */
-void	state_read(int, const char *, struct dstate *);
-int	state_write(int, const char *, const struct dstate *);
 void	state_fail(struct ctx *, const char *, struct dstate *, const char *);
 void	state_ok(struct ctx *, const char *, struct dstate *);
 void	state_waiting(struct ctx *, const char *, struct dstate *,

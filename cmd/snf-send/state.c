@@ -25,82 +25,8 @@
 #include "log.h"
 #include "send.h"
 
-#define STATE_DIR	"queue/state"
 #define ALERT_TIMEOUT	60	/* seconds an alert program may run */
 #define DEF_THRESHOLD	100	/* messages waiting before an alert */
-
-static int64_t
-num(const char *s)
-{
-	return strtoll(s, NULL, 10);
-}
-
-void
-state_read(int root, const char *domain, struct dstate *st)
-{
-	char	path[300], buf[CONTROL_MAX], *line, *next, *eq;
-
-	memset(st, 0, sizeof(*st));
-	st->up = -1;
-	snprintf(path, sizeof(path), STATE_DIR "/%s", domain);
-	if (control_read(root, path, buf, sizeof(buf)) == -1)
-		return;
-	for (line = buf; *line; line = next) {
-		next = line + strcspn(line, "\n");
-		if (*next)
-			*next++ = '\0';
-		if ((eq = strchr(line, '=')) == NULL)
-			continue;
-		*eq++ = '\0';
-		if (strcmp(line, "state") == 0)
-			st->up = strcmp(eq, "up") == 0 ? 1 :
-			    strcmp(eq, "down") == 0 ? 0 : -1;
-		else if (strcmp(line, "since") == 0)
-			st->since = num(eq);
-		else if (strcmp(line, "fails") == 0)
-			st->fails = (unsigned)num(eq);
-		else if (strcmp(line, "next") == 0)
-			st->next = num(eq);
-		else if (strcmp(line, "count") == 0)
-			st->count = (uint64_t)num(eq);
-		else if (strcmp(line, "bytes") == 0)
-			st->bytes = (uint64_t)num(eq);
-		else if (strcmp(line, "oldest") == 0)
-			st->oldest = num(eq);
-		else if (strcmp(line, "over") == 0)
-			st->over = num(eq) != 0;
-		else if (strcmp(line, "error") == 0)
-			strlcpy(st->error, eq, sizeof(st->error));
-	}
-}
-
-int
-state_write(int root, const char *domain, const struct dstate *st)
-{
-	struct buf	b;
-	int		dfd, r;
-
-	if (mkdir_durable(root, STATE_DIR, 0700) == -1 ||
-	    (dfd = openat(root, STATE_DIR, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1) {
-		warn_sys("unable to open " STATE_DIR);
-		return -1;
-	}
-	buf_init(&b, 0);
-	r = buf_printf(&b, "state=%s\nsince=%lld\nfails=%u\nnext=%lld\n"
-	    "count=%llu\nbytes=%llu\noldest=%lld\nover=%d\nerror=%s\n",
-	    st->up == 1 ? "up" : st->up == 0 ? "down" : "unknown",
-	    (long long)st->since, st->fails, (long long)st->next,
-	    (unsigned long long)st->count, (unsigned long long)st->bytes,
-	    (long long)st->oldest, st->over, st->error);
-	if (r == 0)
-		r = file_replace(dfd, domain, b.p, b.len, 0600);
-	if (r == -1)
-		warn_sys("unable to write " STATE_DIR "/%s", domain);
-	buf_free(&b);
-	close(dfd);
-	return r;
-}
 
 /* printable - error text safe for a one-line state file. */
 static void
@@ -209,6 +135,7 @@ state_fail(struct ctx *c, const char *domain, struct dstate *st,
 	unsigned i;
 
 	st->fails++;
+	st->tried = now;
 	for (i = 1; i < st->fails && delay < c->backoff_max; i++)
 		delay *= 2;
 	if (delay > c->backoff_max)
@@ -238,6 +165,7 @@ state_ok(struct ctx *c, const char *domain, struct dstate *st)
 
 	st->fails = 0;
 	st->next = 0;
+	st->tried = (int64_t)time(NULL);
 	if (st->up != 1) {
 		st->up = 1;
 		st->since = (int64_t)time(NULL);

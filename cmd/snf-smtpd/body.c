@@ -81,6 +81,11 @@ mid(struct data_state *d, int c, char *out, size_t *o)
 {
 	switch (c) {
 	case '\r':
+		/*
+		 * out now, not with its LF: a CR that ends one feed would
+		 * make the next feed write one byte more than it was given
+		 */
+		emit(d, c, out, o);
 		d->st = DS_CR;
 		break;
 	case '\n':
@@ -121,7 +126,6 @@ data_feed(struct data_state *d, const char *in, size_t n, size_t *used,
 			break;
 		case DS_CR:
 			if (c == '\n') {
-				emit(d, '\r', out, &o);
 				emit(d, '\n', out, &o);
 				line_start(d, 0);
 			} else {
@@ -138,7 +142,8 @@ data_feed(struct data_state *d, const char *in, size_t n, size_t *used,
 			else if (c == '\n')
 				r = DATA_BOGUS;		/* "." LF */
 			else {
-				d->hm = -1;		/* stuffed dot: dropped */
+				/* a stuffed dot is dropped; the rest of the
+				 * line counts as stored, Received: and all */
 				mid(d, c, out, &o);
 			}
 			break;

@@ -122,7 +122,8 @@ data_fail(struct session *s, struct qinject *q, const char *why)
 
 /* finish - after a clean end: refuse, or commit and report. */
 static void
-finish(struct session *s, struct data_state *d, struct qinject *q)
+finish(struct session *s, struct data_state *d, struct qinject *q,
+    size_t hdrlen)
 {
 	struct buf	env;
 	int		st;
@@ -159,7 +160,7 @@ finish(struct session *s, struct data_state *d, struct qinject *q)
 		s->junk = 0;
 		log_event("accept ip=%s from=<%s> rcpts=%u size=%llu ids=%s",
 		    s->ip, logesc(s->sender), s->nrcpt,
-		    (unsigned long long)d->size,
+		    (unsigned long long)(d->size + hdrlen),
 		    q->reply[0] == 'K' ? logesc(q->reply + 2) : "-");
 	}
 	reply_queue(s, st, q->reply);
@@ -171,6 +172,7 @@ cmd_data(struct session *s, const char *arg, size_t len)
 	struct qinject		q;
 	struct data_state	d;
 	struct buf		hdr;
+	size_t			hdrlen;
 
 	if (len > 0) {
 		reply(s, "501 5.5.4 Syntax: DATA");
@@ -201,8 +203,9 @@ cmd_data(struct session *s, const char *arg, size_t len)
 	}
 	reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	(void)qinject_write(&q, hdr.p, hdr.len, mono_ms() + s->timeout_ms);
+	hdrlen = hdr.len;
 	buf_free(&hdr);
-	data_init(&d, s->databytes);
+	data_init(&d, s->databytes ? s->databytes : UINT64_MAX);
 	switch (receive(s, &d, &q)) {
 	case -1:
 		data_fail(s, &q, "eof");
@@ -213,7 +216,7 @@ cmd_data(struct session *s, const char *arg, size_t len)
 		    "closing connection");
 		session_close(s, "bare CR/LF end of data");
 	default:
-		finish(s, &d, &q);
+		finish(s, &d, &q, hdrlen);
 	}
 	txn_reset(s);
 }

@@ -4,6 +4,8 @@
  * snf-send through queue/trigger; delivery happens over a new outbound
  * connection to the domain's primary, never over this session.
  */
+#include <sys/stat.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,8 +45,9 @@ waiting(int root, const char *domain)
 static int
 request(int root, const char *domain)
 {
-	char	path[300];
-	int	fd;
+	struct stat	st;
+	char		path[300];
+	int		fd;
 
 	if (mkdir_durable(root, QUEUE_DIR "/etrn", 0700) == -1)
 		return -1;
@@ -54,7 +57,8 @@ request(int root, const char *domain)
 	close(fd);
 	fd = openat(root, QUEUE_DIR "/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd != -1) {
-		(void)!write(fd, "", 1);
+		if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+			(void)!write(fd, "", 1);
 		close(fd);
 	}
 	return 0;

@@ -54,9 +54,12 @@ env_host(struct session *s)
 	strlcpy(s->host, e, sizeof(s->host));
 }
 
-/* setting - a numeric control file, warning (once) about a bad one. */
+/*
+ * setting - a numeric control file, warning about a bad one. A value of
+ * 0 where 0 makes no sense (min 1) means the default.
+ */
 static uint64_t
-setting(int root, const char *name, uint64_t dflt, uint64_t max)
+setting(int root, const char *name, uint64_t dflt, uint64_t min, uint64_t max)
 {
 	uint64_t	v;
 
@@ -65,6 +68,8 @@ setting(int root, const char *name, uint64_t dflt, uint64_t max)
 		    (unsigned long long)dflt);
 		return dflt;
 	}
+	if (v < min)
+		return dflt;
 	return v > max ? max : v;
 }
 
@@ -87,23 +92,21 @@ settings(struct session *s)
 	int	r = s->root;
 
 	control_me(r, s->me, sizeof(s->me));
-	s->databytes = setting(r, "control/databytes", DEF_DATABYTES,
+	/* databytes 0: no limit (and EHLO says SIZE 0, RFC 1870) */
+	s->databytes = setting(r, "control/databytes", DEF_DATABYTES, 0,
 	    UINT64_C(1) << 40);
-	s->minfree = setting(r, "control/queue_minfree", 0, UINT64_MAX);
-	s->maxrcpt = (unsigned)setting(r, "control/maxrcpt", DEF_MAXRCPT,
+	s->minfree = setting(r, "control/queue_minfree", 0, 0, UINT64_MAX);
+	s->maxrcpt = (unsigned)setting(r, "control/maxrcpt", DEF_MAXRCPT, 1,
 	    ENV_RCPT_MAX);
-	if (s->maxrcpt == 0)
-		s->maxrcpt = 1;
-	s->maxhops = (unsigned)setting(r, "control/maxhops", DEF_MAXHOPS, 1000);
-	s->softerr = (unsigned)setting(r, "control/softerrors", DEF_SOFTERR,
+	s->maxhops = (unsigned)setting(r, "control/maxhops", DEF_MAXHOPS, 1,
 	    1000);
-	s->harderr = (unsigned)setting(r, "control/harderrors", DEF_HARDERR,
+	s->softerr = (unsigned)setting(r, "control/softerrors", DEF_SOFTERR, 0,
 	    1000);
-	s->junkmax = (unsigned)setting(r, "control/junkcommands", DEF_JUNK,
+	s->harderr = (unsigned)setting(r, "control/harderrors", DEF_HARDERR, 1,
+	    1000);
+	s->junkmax = (unsigned)setting(r, "control/junkcommands", DEF_JUNK, 1,
 	    100000);
-	s->datarate = setting(r, "control/datarate", DEF_DATARATE, 1U << 30);
-	if (s->datarate == 0)
-		s->datarate = 1;
+	s->datarate = setting(r, "control/datarate", DEF_DATARATE, 1, 1U << 30);
 	s->timeout_ms = seconds(r, "control/timeout", DEF_TIMEOUT) * 1000;
 	if (s->timeout_ms == 0)
 		s->timeout_ms = 1000;

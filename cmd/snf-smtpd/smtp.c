@@ -6,7 +6,9 @@
 #include <sys/statvfs.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -184,7 +186,15 @@ space_ok(struct session *s, uint64_t size)
 	struct statvfs	sv;
 	uint64_t	avail;
 
-	if (fstatvfs(s->root, &sv) == -1)
+	int		fd, r;
+
+	/* the queue's file system, which may be a mount of its own */
+	if ((fd = openat(s->root, "queue", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		fd = dup(s->root);
+	r = fstatvfs(fd, &sv);
+	close(fd);
+	if (r == -1)
 		return 1;	/* cannot tell: let the write decide */
 	if (sv.f_files > 0 && sv.f_favail == 0)
 		return 0;
@@ -214,7 +224,7 @@ cmd_mail(struct session *s, const char *arg, size_t len)
 		txn_reset(s);
 		return;
 	}
-	if (size > s->databytes) {
+	if (s->databytes && size > s->databytes) {
 		txn_reset(s);
 		reply(s, "552 5.3.4 Error: message size exceeds the limit of "
 		    "%llu bytes", (unsigned long long)s->databytes);

@@ -36,30 +36,6 @@ struct job {
 	unsigned long	 keys, bad;
 };
 
-/* entry_key - the lowercase key for one list line, or NULL if invalid. */
-static const char *
-entry_key(const char *domain, char *line, char *key, size_t size)
-{
-	struct addr	a;
-	char		tmp[ADDR_PATH_MAX * 2];
-	int		n;
-
-	if (strchr(line, '@'))
-		n = snprintf(tmp, sizeof(tmp), "%s", line);
-	else
-		n = snprintf(tmp, sizeof(tmp), "%s@%s", line, domain);
-	if (n < 0 || (size_t)n >= sizeof(tmp) ||
-	    addr_parse_mailbox(tmp, (size_t)n, 0, &a) != ADDR_OK)
-		return NULL;
-	strlcpy(key, a.plain, size);
-	if (strchr(line, '@')) {
-		strlcat(key, "@", size);
-		strlcat(key, a.domain, size);
-	}
-	lowercase(key);
-	return key;
-}
-
 static int
 fill_cdb(int fd, void *arg)
 {
@@ -79,7 +55,7 @@ fill_cdb(int fd, void *arg)
 		*e = '\0';
 		if (*s == '\0' || *s == '#')
 			continue;
-		if (entry_key(j->domain, s, key, sizeof(key)) == NULL) {
+		if (domain_user_key(j->domain, s, key, sizeof(key)) == NULL) {
 			warnx_("domains/%s/users line %lu: not an address or "
 			    "local part, skipped", j->domain, lineno);
 			j->bad++;
@@ -95,7 +71,10 @@ fill_cdb(int fd, void *arg)
 	return cdb_make_finish(&cm);
 }
 
-/* compile - one domain; 0 done or skipped, -1 failed (warned). */
+/*
+ * compile - one domain; 0 done or skipped, else an exit status (warned):
+ * 100 for a domain or list that does not exist, 111 for a failed write.
+ */
 static int
 compile(int root, const char *domain, int force)
 {
@@ -106,16 +85,16 @@ compile(int root, const char *domain, int force)
 
 	if (domain_path(path, sizeof(path), domain, NULL) == -1) {
 		warnx_("not a domain name: %s", domain);
-		return -1;
+		return SNF_EXIT_PERM;
 	}
 	if ((dfd = openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		warn_sys("unable to open %s", path);
-		return -1;
+		return errno == ENOENT ? SNF_EXIT_PERM : SNF_EXIT_TEMP;
 	}
 	if (fstatat(dfd, "users", &ts, 0) == -1) {
 		warn_sys("unable to read %s/users", path);
 		close(dfd);
-		return -1;
+		return errno == ENOENT ? SNF_EXIT_PERM : SNF_EXIT_TEMP;
 	}
 	if (!force && fstatat(dfd, "users.cdb", &cs, 0) == 0 &&
 	    (cs.st_mtim.tv_sec > ts.st_mtim.tv_sec ||
@@ -128,7 +107,7 @@ compile(int root, const char *domain, int force)
 	    (j.in = fdopen(fd, "r")) == NULL) {
 		warn_sys("unable to read %s/users", path);
 		close(dfd);
-		return -1;
+		return SNF_EXIT_TEMP;
 	}
 	r = file_replace_fn(dfd, "users.cdb", 0644, fill_cdb, &j);
 	if (r == -1)
@@ -137,7 +116,7 @@ compile(int root, const char *domain, int force)
 		printf("%s\t%lu\t%lu\n", domain, j.keys, j.bad);
 	fclose(j.in);
 	close(dfd);
-	return r;
+	return r == -1 ? SNF_EXIT_TEMP : 0;
 }
 
 int
@@ -146,7 +125,7 @@ main(int argc, char **argv)
 	const char	*dir = NULL;
 	struct dirent	*de;
 	DIR		*d;
-	int		 ch, root, force = 0, fail = 0, fd;
+	int		 ch, root, force = 0, fail = 0, fd, st;
 	char		 path[300];
 
 	progname = "snf-userdb";
@@ -165,8 +144,11 @@ main(int argc, char **argv)
 		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",
 		    root_path(dir));
 	umask(022);
-	for (ch = 0; ch < argc; ch++)
-		fail |= compile(root, argv[ch], force) == -1;
+	for (ch = 0; ch < argc; ch++) {
+		lowercase(argv[ch]);
+		st = compile(root, argv[ch], force);
+		fail = st > fail ? st : fail;
+	}
 	if (argc == 0) {
 		if ((fd = openat(root, "domains", O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL)
@@ -176,11 +158,12 @@ main(int argc, char **argv)
 			    domain_path(path, sizeof(path), de->d_name,
 			    "users") == -1 || faccessat(root, path, F_OK, 0) == -1)
 				continue;
-			fail |= compile(root, de->d_name, force) == -1;
+			st = compile(root, de->d_name, force);
+			fail = st > fail ? st : fail;
 		}
 		closedir(d);
 	}
 	if (fflush(stdout) == EOF)
-		fail = 1;
-	return fail ? SNF_EXIT_TEMP : SNF_EXIT_OK;
+		fail = SNF_EXIT_TEMP;
+	return fail;
 }

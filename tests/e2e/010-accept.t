@@ -20,7 +20,7 @@ ok $? "one item in queue/mail/example.com"
 ok $? "nothing left in queue/tmp"
 
 snf-queue -d "$R" status example.com >"$T/status"
-awk -F'\t' '$1 == "example.com" && $2 == 1 && $3 > 0' "$T/status" | grep -q .
+awk -F'\t' '$1 == "example.com" && $2 == "userprotect" && $6 == 1 && $7 > 0' "$T/status" | grep -q .
 ok $? "status: example.com has 1 message and its bytes"
 snf-queue -d "$R" list >"$T/list"
 awk -F'\t' '$2 == "example.com" && $5 == "sender@origin.test" &&

@@ -57,13 +57,19 @@ rcpt '<postmaster>' '550 5.1.1' \
 rcpt '<>' '501 5.1.3' '<> as RCPT: 501 5.1.3'
 rcpt '<alice@>' '501 5.1.3' 'empty domain: 501 5.1.3'
 rcpt 'alice@evil.test' '501 5.1.3' 'path without angle brackets: 501 5.1.3'
+rcpt '<@example.com:alice@[127.0.0.1]>' '550 5.7.1' \
+    'source route to an IP literal: 550 5.7.1'
+rcpt '<al\xe9@example.com>' '553 5.6.7' 'non-ASCII local part: 553 5.6.7'
+rcpt '<alice@ex\xe4mple.com>' '553 5.6.7' 'non-ASCII domain: 553 5.6.7'
+rcpt '<alice@example.com' '501 5.1.3' 'no closing bracket: 501 5.1.3'
+rcpt '<alice@example.com>x' '501 5.1.3' 'junk after the path: 501 5.1.3'
 rcpt '<alice@example.net>' '451 4.3.0' \
     'cloudprotect domain (no verifier yet): 451 4.3.0'
 is "$(queue_count "$R")" 0 "no refused recipient reached the queue"
 is "$(tmp_count "$R")" 0 "nothing in queue/tmp"
 
 # accepted spellings: route dropped, trailing dot, case
-chat_ok "$R" 'source route to a protected domain, trailing dot and mixed case accepted' <<'EOF'
+chat_ok "$R" 'source routes (one with a literal hop) to a protected domain, trailing dot and mixed case accepted' <<'EOF'
 < 220
 > EHLO client.test
 < 250
@@ -76,6 +82,8 @@ chat_ok "$R" 'source route to a protected domain, trailing dot and mixed case ac
 > RCPT TO:<Carol@ExAmPlE.CoM>
 < 250 2.1.5
 > RCPT TO:<"alice"@example.com>
+< 250 2.1.5
+> RCPT TO:<@[192.0.2.1]:Carol@EXAMPLE.com>
 < 250 2.1.5
 > DATA
 < 354
@@ -92,7 +100,7 @@ is "$(queue_count "$R" example.com)" 1 "one item for example.com"
 snf-queue -d "$R" list >"$T/list"
 is "$(cut -f2,5- "$T/list")" \
     "$(printf 'example.com\tsender@origin.test\talice@example.com\tbob@example.com\tCarol@example.com')" \
-    "queued recipients: route dropped, trailing dot gone, domain lowercased, quoted duplicate merged"
+    "queued recipients: routes dropped, trailing dot gone, domain lowercased, duplicates merged"
 ls "$R/queue/mail" >"$T/dirs"
 is "$(cat "$T/dirs")" example.com "only queue/mail/example.com exists"
 empty_queue "$R"

@@ -62,13 +62,15 @@ chat_ok "$R" "EHLO answers 250 with its keywords" <<'EOF'
 EOF
 sed -n "s/^S: b'250[- ]\([A-Z0-9]*\).*/\1/p" "$T/chat.out" | sed 1d | sort \
     >"$T/ehlo"
-is "$(tr '\n' ' ' <"$T/ehlo")" "8BITMIME DSN ENHANCEDSTATUSCODES PIPELINING SIZE " \
-    "EHLO keywords: PIPELINING SIZE 8BITMIME ENHANCEDSTATUSCODES DSN, nothing else"
-grep -q "^S: b'250-SIZE 52428800" "$T/chat.out"
+is "$(grep -Ex 'PIPELINING|SIZE|8BITMIME|ENHANCEDSTATUSCODES|DSN' "$T/ehlo" | tr '\n' ' ')" \
+    "8BITMIME DSN ENHANCEDSTATUSCODES PIPELINING SIZE " \
+    "EHLO keywords: PIPELINING SIZE 8BITMIME ENHANCEDSTATUSCODES DSN"
+grep -q "^S: b'250-SIZE 52428800\\\\r" "$T/chat.out"
 ok $? "SIZE names the databytes limit"
-grep -Eq "STARTTLS|AUTH|CHUNKING|SMTPUTF8" "$T/chat.out"
-[ $? -ne 0 ]
-ok $? "no STARTTLS, AUTH, CHUNKING or SMTPUTF8"
+is "$(grep -Ex 'STARTTLS|AUTH|CHUNKING|SMTPUTF8|BINARYMIME|XCLIENT' "$T/ehlo")" "" \
+    "no STARTTLS, AUTH, CHUNKING, SMTPUTF8, BINARYMIME or XCLIENT"
+is "$(grep -c "^S: b'250[- ]" "$T/chat.out")" "$(( $(wc -l <"$T/ehlo") + 1 ))" \
+    "every EHLO line is one keyword"
 grep -q "^S: b'220 mx.test.invalid ESMTP" "$T/chat.out"
 ok $? "greeting names control/me"
 
@@ -207,7 +209,7 @@ chat_ok "$R" "bare LF before any EHLO: 500 5.5.2 and close" <<'EOF'
 eof
 EOF
 
-chat_ok "$R" "AUTH 503 5.5.1, STARTTLS 502 5.5.1, ETRN/TURN 502" <<'EOF'
+chat_ok "$R" "AUTH 503 5.5.1, STARTTLS 502 5.5.1, TURN 502 5.5.1" <<'EOF'
 < 220
 > EHLO client.test
 < 250
@@ -237,6 +239,53 @@ chat_ok "$R" "BDAT: 521 5.5.1 and close; the chunk is never read as commands" <<
 eof
 EOF
 is "$(queue_count "$R")" 0 "BDAT: nothing queued"
+
+# senders
+chat_ok "$R" "MAIL FROM: null sender, source route, bad and hostile senders" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> MAIL FROM:<>
+< 250 2.1.0
+> RSET
+< 250
+> MAIL FROM: <sender@origin.test>
+< 250 2.1.0
+> RSET
+< 250
+> mail from:<@relay.test:sender@origin.test>
+< 250 2.1.0
+> RSET
+< 250
+> MAIL FROM:<;sleep 66;>
+< 501 5.1.7
+> MAIL FROM:<sender>
+< 550 5.1.1
+> MAIL FROM:<sender@>
+< 501 5.1.7
+> MAIL FROM:sender@origin.test
+< 501 5.1.7
+> MAIL TO:<sender@origin.test>
+< 501 5.5.4
+> MAIL FROM:<s\xe9nder@origin.test>
+< 553 5.6.7
+> MAIL FROM:<sender@origin.test>x
+< 501 5.1.7
+> QUIT
+< 221
+EOF
+h255=$(printf '%255s' '' | tr ' ' h)
+chat_ok "$R" "HELO name: 255 bytes accepted, 256 refused 501 5.5.4" <<EOF
+< 220
+> EHLO $h255
+< 250
+> EHLO ${h255}h
+< 501 5.5.4
+> HELO ${h255}h
+< 501 5.5.4
+> QUIT
+< 221
+EOF
 
 # MAIL parameters
 chat_ok "$R" "MAIL parameters: SIZE, BODY, unknown ones" <<'EOF'
@@ -377,6 +426,45 @@ chat_ok "$R" "junkcommands 5: the sixth NOOP/RSET/VRFY gets 421 4.7.0 and close"
 < 421 4.7.0
 eof
 EOF
+chat_ok "$R" "junkcommands 5: the count starts again after an accepted message" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> NOOP
+< 250
+> NOOP
+< 250
+> NOOP
+< 250
+> NOOP
+< 250
+> MAIL FROM:<sender@origin.test>
+< 250
+> RCPT TO:<alice@example.com>
+< 250
+> DATA
+< 354
+> Subject: junk
+>> \r\n
+> x
+> .
+< 250 2.0.0
+> NOOP
+< 250
+> RSET
+< 250
+> NOOP
+< 250
+> NOOP
+< 250
+> NOOP
+< 250
+> NOOP
+< 421 4.7.0
+eof
+EOF
+is "$(queue_count "$R")" 1 "junkcommands: the message between was queued"
+empty_queue "$R"
 rm "$R/control/junkcommands"
 
 # early talker
@@ -422,6 +510,16 @@ EOF
 chat_ok "$R" "commands pipelined behind EHLO: 554 5.5.0 and close" <<'EOF'
 < 220
 >> EHLO client.test\r\nMAIL FROM:<sender@origin.test>\r\n
+< 554 5.5.0
+eof
+EOF
+chat_ok "$R" "EHLO client sending the message before the 354: 554 5.5.0 and close" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+>> MAIL FROM:<sender@origin.test>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nSubject: early\r\n\r\nbody\r\n.\r\n
+< 250 2.1.0
+< 250 2.1.5
 < 554 5.5.0
 eof
 EOF

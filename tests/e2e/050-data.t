@@ -260,6 +260,41 @@ wait_for 5 sh -c "[ \$(find '$R/queue/tmp' -type f | wc -l) -eq 0 ]"
 is "$(queue_count "$R"),$(tmp_count "$R")" "0,0" \
     "TCP reset in DATA: nothing queued, nothing left in queue/tmp"
 
+tcpchat_ok "TCP: <LF>.<LF> smuggling: 550 5.5.2 and close" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> MAIL FROM:<sender@origin.test>
+< 250
+> RCPT TO:<alice@example.com>
+< 250
+> DATA
+< 354
+>> Subject: carrier\r\n\r\nhello\n.\nMAIL FROM:<evil@evil.test>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\nsmuggled\r\n.\r\n
+< 550 5.5.2
+eof
+EOF
+tcpchat_ok "TCP: a whole transaction pipelined in one write" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+>> MAIL FROM:<sender@origin.test>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n
+< 250 2.1.0
+< 250 2.1.5
+< 354
+>> Subject: tcp\r\n\r\nbody\r\n..dot\r\n.\r\nQUIT\r\n
+< 250 2.0.0
+< 221 2.0.0
+eof
+EOF
+is "$(queue_count "$R" example.com)" 1 "TCP: only the pipelined message was queued"
+snf-queue -d "$R" list | cut -f5- >"$T/got"
+is "$(cat "$T/got")" "$(printf 'sender@origin.test\tbob@example.com')" \
+    "TCP: the item is the pipelined one (not the smuggled one)"
+qitem_msg "$(queue_files "$R" example.com)" | grep -q '^\.dot'
+ok $? "TCP: dot-stuffing undone"
+empty_queue "$R"
+
 # --- pipelining ---------------------------------------------------------
 chat_ok "$R" "a whole pipelined transaction: 250 250 250 354, then 250 221" <<'EOF'
 < 220
@@ -416,7 +451,7 @@ is "$(queue_count "$R" example.com),$(queue_count "$R" example.org)" "1,1" \
 sed -n "s/^S: b'250 2\\.0\\.0 Ok: queued as \\(.*\\)\\\\r.*/\\1/p" \
     "$T/chat.out" | tr ' ' '\n' | sort >"$T/ids"
 queue_files "$R" | sed 's,.*/,,' | sort >"$T/files"
-cmp "$T/ids" "$T/files" >/dev/null
+[ "$(wc -l <"$T/ids")" -eq 2 ] && cmp "$T/ids" "$T/files" >/dev/null
 ok $? "the two ids in the reply are the two items"
 snf-queue -d "$R" list >"$T/list"
 is "$(cut -f2,5- "$T/list")" \
@@ -424,7 +459,7 @@ is "$(cut -f2,5- "$T/list")" \
     "each item holds only its domain's recipients"
 qitem_body "$(queue_files "$R" example.com)" >"$T/b1"
 qitem_body "$(queue_files "$R" example.org)" >"$T/b2"
-cmp "$T/b1" "$T/b2" >/dev/null
+[ -s "$T/b1" ] && cmp "$T/b1" "$T/b2" >/dev/null
 ok $? "both items hold the same message"
 is "$(tmp_count "$R")" 0 "queue/tmp empty"
 

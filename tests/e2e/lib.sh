@@ -93,7 +93,7 @@ is() {
 		ok 0 "$3"
 	else
 		ok 1 "$3"
-		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+		printf 'got:  %s\nwant: %s\n' "$1" "$2" | sed 's/^/#   /'
 	fi
 }
 
@@ -136,6 +136,7 @@ sys.stdout.write(">> " + "".join(out) + "\n")
 # qitem_body FILE: the message stored in queue item FILE (inflated when
 # the envelope says Z), without envelope and trailer, on stdout.
 qitem_body() {
+	[ -f "$1" ] || { echo "# qitem_body: no queue item '$1'" >&2; return 1; }
 	python3 -c '
 import sys, zlib
 d = open(sys.argv[1], "rb").read()
@@ -152,6 +153,7 @@ sys.stdout.buffer.write(body)
 
 # qitem_env FILE: the envelope text of queue item FILE.
 qitem_env() {
+	[ -f "$1" ] || { echo "# qitem_env: no queue item '$1'" >&2; return 1; }
 	python3 -c '
 import sys
 d = open(sys.argv[1], "rb").read()
@@ -194,4 +196,60 @@ wait_for() {
 # empty_queue DIR: remove every queued item (between independent checks).
 empty_queue() {
 	rm -rf "$1/queue/mail" "$1/queue/tmp"
+}
+
+# qinject DIR MSGFILE ENV [pipe]: run snf-queue -d DIR as snf-smtpd does:
+# MSGFILE on fd 0 (a pipe), the envelope on fd 1 (a socket, or a pipe
+# with "pipe"); ENV is a Python bytes literal such as
+# 'b"Fa@b.test\0Tc@example.com\0\0"'. Prints snf-queue's status line
+# ("-" if none), then "exit N".
+qinject() {
+	python3 -c '
+import os, socket, subprocess, sys
+root, msg, env = sys.argv[1], sys.argv[2], eval(sys.argv[3])
+usepipe = len(sys.argv) > 4 and sys.argv[4] == "pipe"
+r, w = os.pipe()
+if usepipe:
+    er, ew = os.pipe()
+    child_out, mine = er, None
+else:
+    mine, theirs = socket.socketpair()
+    child_out = theirs.fileno()
+p = subprocess.Popen(["snf-queue", "-d", root], stdin=r, stdout=child_out,
+                     stderr=subprocess.DEVNULL)
+os.close(r)
+if usepipe:
+    os.close(er)
+else:
+    theirs.close()
+try:
+    with open(msg, "rb") as f:
+        data = f.read()
+        while data:
+            n = os.write(w, data[:65536])
+            data = data[n:]
+except BrokenPipeError:
+    pass
+os.close(w)
+reply = b""
+try:
+    if usepipe:
+        os.write(ew, env)
+        os.close(ew)
+    else:
+        mine.sendall(env)
+        mine.shutdown(socket.SHUT_WR)
+        mine.settimeout(30)
+        while True:
+            d = mine.recv(4096)
+            if not d:
+                break
+            reply += d
+except (BrokenPipeError, ConnectionResetError):
+    pass
+rc = p.wait(60)
+line = reply.split(b"\n")[0].decode("latin-1") if reply else "-"
+print(line)
+print("exit %d" % rc)
+' "$@"
 }

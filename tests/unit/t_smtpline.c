@@ -173,7 +173,7 @@ read_all(int fd, size_t max, int64_t deadline, char *got, size_t size)
 	inbuf_init(in, fd, NULL);
 	got[0] = '\0';
 	for (i = 0; i < 10; i++) {
-		if (o)
+		if (i > 0)
 			got[o++] = '|';
 		errno = 0;
 		n = smtp_getline(in, dst, max, deadline);

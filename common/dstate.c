@@ -1,0 +1,94 @@
+/*
+ * dstate.c - read and write queue/state/D: "key=value" lines, written
+ * whole and atomically (file_replace), read leniently (an unknown key
+ * is skipped, a missing file is a domain never tried).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "control.h"
+#include "die.h"
+#include "dstate.h"
+#include "fileio.h"
+
+static int64_t
+num(const char *s)
+{
+	return strtoll(s, NULL, 10);
+}
+
+void
+state_read(int root, const char *domain, struct dstate *st)
+{
+	char	path[300], buf[CONTROL_MAX], *line, *next, *eq;
+
+	memset(st, 0, sizeof(*st));
+	st->up = -1;
+	snprintf(path, sizeof(path), STATE_DIR "/%s", domain);
+	if (control_read(root, path, buf, sizeof(buf)) == -1)
+		return;
+	for (line = buf; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		if ((eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq++ = '\0';
+		if (strcmp(line, "state") == 0)
+			st->up = strcmp(eq, "up") == 0 ? 1 :
+			    strcmp(eq, "down") == 0 ? 0 : -1;
+		else if (strcmp(line, "since") == 0)
+			st->since = num(eq);
+		else if (strcmp(line, "fails") == 0)
+			st->fails = (unsigned)num(eq);
+		else if (strcmp(line, "next") == 0)
+			st->next = num(eq);
+		else if (strcmp(line, "tried") == 0)
+			st->tried = num(eq);
+		else if (strcmp(line, "count") == 0)
+			st->count = (uint64_t)num(eq);
+		else if (strcmp(line, "bytes") == 0)
+			st->bytes = (uint64_t)num(eq);
+		else if (strcmp(line, "oldest") == 0)
+			st->oldest = num(eq);
+		else if (strcmp(line, "over") == 0)
+			st->over = num(eq) != 0;
+		else if (strcmp(line, "error") == 0)
+			strlcpy(st->error, eq, sizeof(st->error));
+	}
+}
+
+int
+state_write(int root, const char *domain, const struct dstate *st)
+{
+	struct buf	b;
+	int		dfd, r;
+
+	if (mkdir_durable(root, STATE_DIR, 0700) == -1 ||
+	    (dfd = openat(root, STATE_DIR, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		warn_sys("unable to open " STATE_DIR);
+		return -1;
+	}
+	buf_init(&b, 0);
+	r = buf_printf(&b, "state=%s\nsince=%lld\nfails=%u\nnext=%lld\n"
+	    "tried=%lld\ncount=%llu\nbytes=%llu\noldest=%lld\nover=%d\n"
+	    "error=%s\n",
+	    st->up == 1 ? "up" : st->up == 0 ? "down" : "unknown",
+	    (long long)st->since, st->fails, (long long)st->next,
+	    (long long)st->tried,
+	    (unsigned long long)st->count, (unsigned long long)st->bytes,
+	    (long long)st->oldest, st->over, st->error);
+	if (r == 0)
+		r = file_replace(dfd, domain, b.p, b.len, 0600);
+	if (r == -1)
+		warn_sys("unable to write " STATE_DIR "/%s", domain);
+	buf_free(&b);
+	close(dfd);
+	return r;
+}
+

@@ -1,0 +1,27 @@
+/*
+ * dstate.h - what snf-send knows about a destination domain, kept in
+ * queue/state/D (see snf-queue(5)) and shown by snf-queue status.
+ */
+#ifndef SNF_DSTATE_H
+#define SNF_DSTATE_H
+
+#include <stdint.h>
+
+#define STATE_DIR	"queue/state"
+
+struct dstate {
+	int		up;		/* 1 up, 0 down, -1 never tried */
+	int64_t		since;		/* when the state began */
+	unsigned	fails;		/* connection failures in a row */
+	int64_t		next;		/* not before this time (0: any) */
+	int64_t		tried;		/* the last attempt */
+	uint64_t	count, bytes;	/* waiting at the last look */
+	int64_t		oldest;		/* arrival of the oldest waiting */
+	int		over;		/* above the alert threshold */
+	char		error[300];	/* the last error */
+};
+
+void	state_read(int, const char *, struct dstate *);
+int	state_write(int, const char *, const struct dstate *);
+
+#endif

@@ -1,0 +1,389 @@
+/*
+ * t_control.c - control.c (durations, control files read as one line,
+ * numbers, flags) and fileio.c's file_replace, in a temporary root
+ * folder. A row's content NULL means the file does not exist; results
+ * are rendered as "return:value" so that a row states both.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "fileio.h"
+#include "../tap.h"
+
+struct dcase {
+	const char	*in;
+	const char	*want;		/* seconds, or "ERR" */
+};
+
+static const struct dcase durations[] = {
+	{ "30", "30" },
+	{ "0", "0" },
+	{ "30s", "30" },
+	{ "5m", "300" },
+	{ "2h", "7200" },
+	{ "5d", "432000" },
+	{ "007", "7" },
+	{ "9223372036854775807", "9223372036854775807" },
+	{ "9223372036854775807s", "9223372036854775807" },
+	{ "106751991167300d", "9223372036854720000" },
+	{ "", "ERR" },
+	{ "d", "ERR" },
+	{ "s", "ERR" },
+	{ "-1", "ERR" },
+	{ "+1", "ERR" },
+	{ "1x", "ERR" },
+	{ "1.5h", "ERR" },
+	{ "1 h", "ERR" },
+	{ " 1", "ERR" },
+	{ "1 ", "ERR" },
+	{ "1hh", "ERR" },
+	{ "h1", "ERR" },
+	{ "5D", "ERR" },
+	{ "1w", "ERR" },
+	{ "9223372036854775808", "ERR" },
+	{ "99999999999999999999", "ERR" },
+	{ "106751991167301d", "ERR" },
+	{ "153722867280912931m", "ERR" },
+	{ "2562047788015216h", "ERR" },
+};
+
+static void
+test_durations(void)
+{
+	char	got[32];
+	int64_t	v;
+	size_t	i;
+
+	for (i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		v = -42;
+		errno = 0;
+		if (duration_parse(durations[i].in, &v) == 0)
+			snprintf(got, sizeof(got), "%" PRId64, v);
+		else if (errno != EINVAL || v != -42)
+			snprintf(got, sizeof(got), "ERR but errno %d, v %" PRId64,
+			    errno, v);
+		else
+			snprintf(got, sizeof(got), "ERR");
+		ok_str(got, durations[i].want, "duration_parse(\"%s\")",
+		    durations[i].in);
+	}
+}
+
+static int	root = -1;
+static char	rootpath[512];
+
+/* put - make file name hold s (NULL: make sure it does not exist). */
+static void
+put(const char *name, const char *s, size_t n)
+{
+	int	fd;
+
+	unlinkat(root, name, 0);
+	if (s == NULL)
+		return;
+	fd = openat(root, name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd == -1 || write_all(fd, s, n) == -1 || close(fd) == -1) {
+		perror(name);
+		exit(1);
+	}
+}
+
+static void
+puts_file(const char *name, const char *s)
+{
+	put(name, s, s ? strlen(s) : 0);
+}
+
+struct fcase {
+	const char	*label;
+	const char	*content;	/* NULL: missing */
+	const char	*want;
+};
+
+static const struct fcase lines[] = {
+	{ "missing file", NULL, "0" },
+	{ "empty file", "", "0" },
+	{ "blank lines", "\n\n  \n\t\n", "0" },
+	{ "only comments", "# one\n  # two\n", "0" },
+	{ "one value", "value\n", "1:value" },
+	{ "no newline", "value", "1:value" },
+	{ "trimmed", "  \tvalue with space \t \n", "1:value with space" },
+	{ "after comments and blanks", "# c\n\n  \n  x y \n z\n", "1:x y" },
+	{ "CR LF file", "\r\nv\r\n", "1:v" },
+	{ "first of two", "a\nb\n", "1:a" },
+	{ "hash inside is kept", "a # not a comment\n", "1:a # not a comment" },
+	{ "comment without newline then value", "#a\nb", "1:b" },
+	{ "63 octets fit", "123456789012345678901234567890123456789012345678901"
+	    "234567890123\n", "1:1234567890123456789012345678901234567890123"
+	    "45678901234567890123" },
+	{ "64 octets do not", "123456789012345678901234567890123456789012345678"
+	    "9012345678901234\n", "-1:EFBIG" },
+};
+
+static void
+render_line(char *dst, size_t size, int r, const char *buf)
+{
+	if (r == 1)
+		snprintf(dst, size, "1:%s", buf);
+	else if (r == -1)
+		snprintf(dst, size, "-1:%s", errno == EFBIG ? "EFBIG" :
+		    strerror(errno));
+	else
+		snprintf(dst, size, "%d", r);
+}
+
+static void
+test_lines(void)
+{
+	char	buf[64], got[128], *big;
+	size_t	i;
+	int	r;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		puts_file("f", lines[i].content);
+		errno = 0;
+		r = control_line(root, "f", buf, sizeof(buf));
+		render_line(got, sizeof(got), r, buf);
+		ok_str(got, lines[i].want, "control_line: %s", lines[i].label);
+	}
+	if ((big = malloc(CONTROL_MAX)) == NULL)
+		abort();
+	memset(big, '#', CONTROL_MAX);
+	big[0] = 'x';
+	big[1] = '\n';
+	put("f", big, CONTROL_MAX - 1);
+	r = control_line(root, "f", buf, sizeof(buf));
+	render_line(got, sizeof(got), r, buf);
+	ok_str(got, "1:x", "control_line: file of CONTROL_MAX - 1 octets");
+	put("f", big, CONTROL_MAX);
+	errno = 0;
+	r = control_line(root, "f", buf, sizeof(buf));
+	render_line(got, sizeof(got), r, buf);
+	ok_str(got, "-1:EFBIG", "control_line: file of CONTROL_MAX octets");
+	free(big);
+	r = control_line(root, "nodir/f", buf, sizeof(buf));
+	ok(r == 0, "control_line: missing folder is a missing file");
+}
+
+static const struct fcase uints[] = {
+	{ "missing: default", NULL, "0:7" },
+	{ "empty: default", "", "0:7" },
+	{ "comment only: default", "# 5\n", "0:7" },
+	{ "zero", "0\n", "0:0" },
+	{ "number", "42\n", "0:42" },
+	{ "trimmed", "  42  \n", "0:42" },
+	{ "leading zeros", "0042", "0:42" },
+	{ "largest", "18446744073709551615", "0:18446744073709551615" },
+	{ "2^64", "18446744073709551616", "-1:7" },
+	{ "huge", "99999999999999999999999", "-1:7" },
+	{ "negative", "-1", "-1:7" },
+	{ "plus", "+1", "-1:7" },
+	{ "suffix", "4x", "-1:7" },
+	{ "inner space", "4 2", "-1:7" },
+	{ "duration is not a number", "5m", "-1:7" },
+};
+
+static void
+test_uints(void)
+{
+	char		got[64];
+	uint64_t	v;
+	size_t		i;
+	int		r;
+
+	for (i = 0; i < sizeof(uints) / sizeof(uints[0]); i++) {
+		puts_file("n", uints[i].content);
+		v = 12345;
+		errno = 0;
+		r = control_uint(root, "n", 7, &v);
+		snprintf(got, sizeof(got), "%d:%" PRIu64, r, v);
+		if (r == -1 && errno != EINVAL)
+			snprintf(got, sizeof(got), "-1 with errno %d", errno);
+		ok_str(got, uints[i].want, "control_uint: %s", uints[i].label);
+	}
+}
+
+static const struct fcase durs[] = {
+	{ "missing: default", NULL, "0:432000" },
+	{ "empty: default", "", "0:432000" },
+	{ "seconds", "30\n", "0:30" },
+	{ "minutes, trimmed", "  30m \n", "0:1800" },
+	{ "after a comment", "# hold a week\n7d\n", "0:604800" },
+	{ "typo keeps the default", "5 days\n", "-1:432000" },
+	{ "negative keeps the default", "-5d\n", "-1:432000" },
+	{ "overflow keeps the default", "99999999999999999999d\n",
+	    "-1:432000" },
+};
+
+static void
+test_durs(void)
+{
+	char	got[64];
+	int64_t	v;
+	size_t	i;
+	int	r;
+
+	for (i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
+		puts_file("t", durs[i].content);
+		v = 12345;
+		r = control_duration(root, "t", 432000, &v);
+		snprintf(got, sizeof(got), "%d:%" PRId64, r, v);
+		ok_str(got, durs[i].want, "control_duration: %s",
+		    durs[i].label);
+	}
+}
+
+struct flcase {
+	const char	*label;
+	const char	*content;
+	int		 dflt;
+	int		 want;
+};
+
+static const struct flcase flags[] = {
+	{ "missing, default 0", NULL, 0, 0 },
+	{ "missing, default 1", NULL, 1, 1 },
+	{ "empty file (touch)", "", 0, 1 },
+	{ "blank and comment only", "\n# on\n", 0, 1 },
+	{ "0", "0\n", 1, 0 },
+	{ "no", "no\n", 1, 0 },
+	{ "NO", "NO", 1, 0 },
+	{ "off", "off\n", 1, 0 },
+	{ "Off, trimmed", "  Off  \n", 1, 0 },
+	{ "1", "1\n", 0, 1 },
+	{ "yes", "yes\n", 0, 1 },
+	{ "on", "on\n", 0, 1 },
+	{ "anything else", "please\n", 0, 1 },
+	{ "00 is not 0", "00\n", 0, 1 },
+	{ "nope is not no", "nope\n", 0, 1 },
+	{ "line too long is on", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", 0, 1 },
+};
+
+static void
+test_flags(void)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		puts_file("flag", flags[i].content);
+		ok(control_flag(root, "flag", flags[i].dflt) == flags[i].want,
+		    "control_flag: %s", flags[i].label);
+	}
+}
+
+/* count - entries in the root folder other than . and .. */
+static int
+count(void)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	if ((d = opendir(rootpath)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int
+is_content(const char *name, const char *want)
+{
+	char	buf[256];
+
+	return control_read(root, name, buf, sizeof(buf)) ==
+	    (ssize_t)strlen(want) && memcmp(buf, want, strlen(want)) == 0;
+}
+
+static int
+mode_of(const char *name)
+{
+	struct stat	st;
+
+	if (fstatat(root, name, &st, 0) == -1)
+		return -1;
+	return (int)(st.st_mode & 07777);
+}
+
+static int
+fill_fail(int fd, void *arg)
+{
+	(void)arg;
+	if (write(fd, "partial", 7) != 7)
+		return -1;
+	errno = EIO;
+	return -1;
+}
+
+static void
+test_replace(void)
+{
+	static const char *const	 names[] = { "f", "n", "t", "flag" };
+	struct stat			 st;
+	ino_t				 old;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		unlinkat(root, names[i], 0);
+	umask(022);
+	ok(file_replace(root, "r", "first\n", 6, 0644) == 0 &&
+	    is_content("r", "first\n") && mode_of("r") == 0644 && count() == 1,
+	    "file_replace: creates a new file, mode 0644, nothing else");
+	fstatat(root, "r", &st, 0);
+	old = st.st_ino;
+	ok(file_replace(root, "r", "second, longer\n", 15, 0600) == 0 &&
+	    is_content("r", "second, longer\n") && mode_of("r") == 0600 &&
+	    count() == 1, "file_replace: replaces content and mode");
+	fstatat(root, "r", &st, 0);
+	ok(st.st_ino != old, "file_replace: a new inode, renamed over");
+	ok(file_replace(root, "r", "", 0, 0640) == 0 && is_content("r", "") &&
+	    mode_of("r") == 0640 && count() == 1,
+	    "file_replace: empty content");
+	ok(file_replace(root, "r", "x", 1, 0666) == 0 && mode_of("r") == 0644,
+	    "file_replace: mode goes through the umask");
+	errno = 0;
+	ok(file_replace_fn(root, "r", 0644, fill_fail, NULL) == -1 &&
+	    errno == EIO && is_content("r", "x") && count() == 1,
+	    "file_replace_fn: failing writer leaves the old file, no temp");
+	errno = 0;
+	ok(file_replace(root, "nodir/r", "x", 1, 0644) == -1 &&
+	    errno == ENOENT && count() == 1,
+	    "file_replace: missing folder fails, leaves nothing");
+	unlinkat(root, "r", 0);
+}
+
+int
+main(void)
+{
+	const char	*tmp = getenv("TMPDIR");
+	int		 n;
+
+	n = snprintf(rootpath, sizeof(rootpath), "%s/t_control.XXXXXX",
+	    tmp && *tmp ? tmp : "/tmp");
+	if (n < 0 || (size_t)n >= sizeof(rootpath) || mkdtemp(rootpath) == NULL ||
+	    (root = open(rootpath, O_RDONLY | O_DIRECTORY)) == -1) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_durations();
+	test_lines();
+	test_uints();
+	test_durs();
+	test_flags();
+	test_replace();
+	close(root);
+	ok(rmdir(rootpath) == 0, "temporary folder left empty");
+	return done();
+}
