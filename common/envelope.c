@@ -115,7 +115,7 @@ parse_line(struct envelope *e, char key, char *val)
 	case 'A':
 		return e->arrival ? -1 : int_parse(val, &e->arrival);
 	case 'L':
-		if (int_parse(val, &v) == -1)
+		if (e->size || int_parse(val, &v) == -1)
 			return -1;
 		e->size = (uint64_t)v;
 		return 0;

@@ -5,6 +5,8 @@
  * cannot stretch a command past its deadline. An inbuf may be tied to an
  * outbuf that is flushed before the inbuf blocks (replies go out before
  * we wait for more commands, which makes pipelining work).
+ * The fds must be non-blocking (O_NONBLOCK): a read or write is tried
+ * first and waited for in poll(2) only when it would block.
  */
 #ifndef SNF_IO_H
 #define SNF_IO_H

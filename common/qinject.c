@@ -102,6 +102,7 @@ qinject_start(struct qinject *q, const char *prog, const char *root)
 	fcntl(q->msgfd, F_SETFD, FD_CLOEXEC);
 	fcntl(q->envfd, F_SETFD, FD_CLOEXEC);
 	fcntl(q->msgfd, F_SETFL, fcntl(q->msgfd, F_GETFL) | O_NONBLOCK);
+	fcntl(q->envfd, F_SETFL, fcntl(q->envfd, F_GETFL) | O_NONBLOCK);
 	return 0;
 }
 

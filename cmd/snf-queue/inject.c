@@ -238,6 +238,8 @@ add_rcpt(const char *val)
 
 	if (addr_parse_mailbox(val, strlen(val), ADDR_LAX_LOCAL, &a) != ADDR_OK)
 		bad("bad recipient address in envelope");
+	if (!env_domain_ok(a.domain))	/* it becomes a folder name */
+		bad("recipient domain unusable as a queue folder");
 	if ((g = group_for(a.domain)) == NULL || (full = strdup(a.full)) == NULL)
 		fail('Z', "4.3.0", "out of memory");
 	if (env_add_rcpt(&g->env, full) == -1) {

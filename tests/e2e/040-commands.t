@@ -150,6 +150,12 @@ chat_ok "$R" "unknown command 500 5.5.2 and NUL in a command 500 5.5.2; the sess
 < 500 5.5.2
 > QUIT\0
 < 500 5.5.2
+> 
+< 500 5.5.2
+>  NOOP
+< 500 5.5.2
+> NOOP\tx
+< 500 5.5.2
 > MAIL FROM:<sender@origin.test\0>
 < 500 5.5.2
 > NOOP
@@ -591,6 +597,38 @@ grep -q 'lost ip=127.0.0.1 during=DATA reason=timeout' "$T/chat.out"
 ok $? "the DATA timeout is logged"
 is "$(queue_count "$R"),$(tmp_count "$R")" "0,0" \
     "slow DATA: nothing queued, nothing left in queue/tmp"
-rm "$R/control/timeout" "$R/control/datarate"
+
+# a client above the data rate is never cut off, however long it takes
+echo 1 >"$R/control/timeout"
+{
+	printf '< 220\n> EHLO client.test\n< 250\n'
+	printf '> MAIL FROM:<sender@origin.test>\n< 250\n'
+	printf '> RCPT TO:<alice@example.com>\n< 250\n'
+	printf '> DATA\n< 354\n>> Subject: steady\\r\\n\\r\\n\n'
+	i=0
+	while [ $i -lt 10 ]; do
+		printf 'sleep 0.3\n>> %s\\r\\n\n' \
+		    "0123456789012345678901234567890123456789012345678901234567"
+		i=$((i + 1))
+	done
+	printf '>> .\\r\\n\n< 250 2.0.0\n> QUIT\n< 221\neof\n'
+} >"$T/steady"
+chat_ok "$R" "timeout 1, datarate 100: 200 bytes/s for 3 s is served whole" \
+    <"$T/steady"
+is "$(queue_count "$R")" 1 "the steady message was queued"
+empty_queue "$R"
+
+# a client that never reads its replies
+echo 100000 >"$R/control/junkcommands"
+python3 -c 'import sys; sys.stdout.write("< 220\n> EHLO client.test\n< 250\n>> " + "RSET\\r\\n" * 300000 + "\neof\n")' \
+    >"$T/noread"
+start=$(date +%s)
+chat "$R" "$T/noread"
+el=$(($(date +%s) - start))
+grep -q 'end ip=127.0.0.1 helo=client.test msgs=0 errors=0 reason=timeout' "$T/chat.out"
+ok $? "a client that does not read its replies is dropped (write timeout)"
+[ $el -le 8 ]
+ok $? "dropped within a few seconds of the timeout (took ${el}s)"
+rm "$R/control/timeout" "$R/control/datarate" "$R/control/junkcommands"
 
 done_testing

@@ -378,7 +378,8 @@ test_table(const struct pcase *t, size_t n, int mailbox)
 	for (i = 0; i < n; i++) {
 		used = 0;
 		if (mailbox)
-			r = addr_parse_mailbox(t[i].in, t[i].len, t[i].opts, &a);
+			r = addr_parse_mailbox(t[i].in, t[i].len, t[i].opts,
+			    &a);
 		else
 			r = addr_parse_path(t[i].in, t[i].len, t[i].opts, &a,
 			    &used);
@@ -403,7 +404,8 @@ test_longs(void)
 		else
 			r = addr_parse_path(in, n, longs[i].opts, &a, &used);
 		if (r == ADDR_OK)
-			snprintf(got, sizeof(got), "OK len=%zu", strlen(a.full));
+			snprintf(got, sizeof(got), "OK len=%zu",
+			    strlen(a.full));
 		else
 			render(got, sizeof(got), r, &a, 0);
 		ok_str(got, longs[i].want, "long: %s (%zu bytes)",
@@ -427,7 +429,8 @@ test_domains(void)
 		n = expand(in, sizeof(in), dlongs[i].spec);
 		r = addr_domain_valid(in, n);
 		ok_str(r >= 0 && r <= ADDR_ENULL ? errname[r] : "?",
-		    dlongs[i].want, "domain %s (%zu bytes)", dlongs[i].label, n);
+		    dlongs[i].want, "domain %s (%zu bytes)", dlongs[i].label,
+		    n);
 	}
 }
 

@@ -69,7 +69,7 @@ test_durations(void)
 		if (duration_parse(durations[i].in, &v) == 0)
 			snprintf(got, sizeof(got), "%" PRId64, v);
 		else if (errno != EINVAL || v != -42)
-			snprintf(got, sizeof(got), "ERR but errno %d, v %" PRId64,
+			snprintf(got, sizeof(got), "ERR, errno %d, v %" PRId64,
 			    errno, v);
 		else
 			snprintf(got, sizeof(got), "ERR");
@@ -372,7 +372,8 @@ main(void)
 
 	n = snprintf(rootpath, sizeof(rootpath), "%s/t_control.XXXXXX",
 	    tmp && *tmp ? tmp : "/tmp");
-	if (n < 0 || (size_t)n >= sizeof(rootpath) || mkdtemp(rootpath) == NULL ||
+	if (n < 0 || (size_t)n >= sizeof(rootpath) ||
+	    mkdtemp(rootpath) == NULL ||
 	    (root = open(rootpath, O_RDONLY | O_DIRECTORY)) == -1) {
 		perror("mkdtemp");
 		return 1;

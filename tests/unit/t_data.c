@@ -198,8 +198,8 @@ run(const char *in, size_t n, size_t step, uint64_t max, char *got,
 	if (bad)
 		snprintf(got, size, "bad feed at %zu", off);
 	else if (d.bare)
-		snprintf(got, size, "%s@%zu bare=1 big=%d hops=%u", rname[r], off,
-		    d.toolarge, d.hops);
+		snprintf(got, size, "%s@%zu bare=1 big=%d hops=%u", rname[r],
+		    off, d.toolarge, d.hops);
 	else
 		snprintf(got, size, "%s@%zu bare=0 big=%d hops=%u size=%llu "
 		    "out=%s", rname[r], off, d.toolarge, d.hops,
