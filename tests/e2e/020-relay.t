@@ -65,6 +65,14 @@ rcpt '<alice@example.com' '501 5.1.3' 'no closing bracket: 501 5.1.3'
 rcpt '<alice@example.com>x' '501 5.1.3' 'junk after the path: 501 5.1.3'
 rcpt '<alice@example.net>' '451 4.3.0' \
     'cloudprotect domain (no verifier yet): 451 4.3.0'
+# a protected domain whose settings cannot be read defers, never relays
+mkdir -p "$R/domains/bad-mode.test" "$R/domains/dir-mode.test/mode" \
+    "$R/domains/dir-users.test/users"
+echo relayprotect >"$R/domains/bad-mode.test/mode"
+echo userprotect >"$R/domains/dir-users.test/mode"
+rcpt '<alice@bad-mode.test>' '451 4.3.0' 'unknown mode: 451 4.3.0'
+rcpt '<alice@dir-mode.test>' '451 4.3.0' 'unreadable mode: 451 4.3.0'
+rcpt '<alice@dir-users.test>' '451 4.3.0' 'unreadable users list: 451 4.3.0'
 is "$(queue_count "$R")" 0 "no refused recipient reached the queue"
 is "$(tmp_count "$R")" 0 "nothing in queue/tmp"
 

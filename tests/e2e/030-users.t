@@ -103,6 +103,25 @@ grep -q 'line 2' "$T/userdb.err"
 ok $? "the bad line is named on stderr"
 rcpts "only the good line compiled" 'good@example.com=250 2.1.5'
 
+# quoted local parts, full addresses in any case, CR LF, no final newline
+printf '"John Smith"\r\nAlice@Example.COM\r\nbob@example.com.\r\nzed' \
+    >"$R/domains/example.com/users"
+rcpts "users text: quoted, mixed-case, trailing-dot and CR LF entries" \
+    '"john smith"@example.com=250 2.1.5' '"JOHN SMITH"@example.com=250 2.1.5' \
+    'alice@example.com=250 2.1.5' 'bob@example.com=250 2.1.5' \
+    'zed@example.com=250 2.1.5' 'john.smith@example.com=550 5.1.1' \
+    'johnsmith@example.com=550 5.1.1'
+snf-userdb -d "$R" example.com >"$T/userdb.out" 2>&1
+is "$(cat "$T/userdb.out")" "$(printf 'example.com\t4\t0')" \
+    "snf-userdb reads the same 4 entries"
+: >"$R/domains/example.com/users"
+touch -d '2001-01-01 00:00:00' "$R/domains/example.com/users"
+rcpts "users.cdb: the same entries match as in the text" \
+    '"john smith"@example.com=250 2.1.5' '"JOHN SMITH"@example.com=250 2.1.5' \
+    'alice@example.com=250 2.1.5' 'bob@example.com=250 2.1.5' \
+    'zed@example.com=250 2.1.5' 'john.smith@example.com=550 5.1.1' \
+    'johnsmith@example.com=550 5.1.1'
+
 # 100,000 users
 mkdir -p "$R/domains/big.test"
 echo userprotect >"$R/domains/big.test/mode"
