@@ -5,6 +5,7 @@
  * Its status line ("K ids", "Z4.3.1 text", "D5.6.0 text") only adds
  * detail for the reply.
  */
+#define _GNU_SOURCE	/* pipe2 */
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -66,10 +67,31 @@ qinject_prog(const char *argv0)
 	return SNF_BINDIR "/snf-queue";
 }
 
+static int
+reap(struct qinject *q)
+{
+	int	st;
+
+	while (waitpid(q->pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return SNF_EXIT_TEMP;
+	q->pid = -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return SNF_EXIT_TEMP;
+}
+
+/*
+ * qinject_start - run snf-queue. A pipe closed on exec tells whether the
+ * exec worked, so that a missing or broken snf-queue is a 451 before
+ * DATA, not after the client has sent the whole message. Returns 0, or
+ * -1 with errno.
+ */
 int
 qinject_start(struct qinject *q, const char *prog, const char *root)
 {
-	int	mp[2], sp[2];
+	int	mp[2], sp[2], ep[2], err;
+	ssize_t	n;
 
 	q->pid = -1;
 	q->msgfd = q->envfd = -1;
@@ -82,21 +104,39 @@ qinject_start(struct qinject *q, const char *prog, const char *root)
 		close(mp[1]);
 		return -1;
 	}
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		close(mp[0]); close(mp[1]); close(sp[0]); close(sp[1]);
+		return -1;
+	}
 	switch (q->pid = fork()) {
 	case -1:
 		close(mp[0]); close(mp[1]); close(sp[0]); close(sp[1]);
+		close(ep[0]); close(ep[1]);
 		return -1;
 	case 0:
+		close(ep[0]);
 		if (dup2(mp[0], 0) == -1 || dup2(sp[1], 1) == -1)
 			_exit(SNF_EXIT_TEMP);
 		close(mp[0]); close(mp[1]); close(sp[0]); close(sp[1]);
 		signal(SIGPIPE, SIG_DFL);
 		execl(prog, "snf-queue", "-d", root, (char *)NULL);
-		warn_sys("unable to run %s", prog);
+		err = errno;
+		(void)!write(ep[1], &err, sizeof(err));
 		_exit(SNF_EXIT_TEMP);
 	}
 	close(mp[0]);
 	close(sp[1]);
+	close(ep[1]);
+	while ((n = read(ep[0], &err, sizeof(err))) == -1 && errno == EINTR)
+		;
+	close(ep[0]);
+	if (n > 0) {
+		close(mp[1]);
+		close(sp[0]);
+		(void)reap(q);
+		errno = n == sizeof(err) ? err : EIO;
+		return -1;
+	}
 	q->msgfd = mp[1];
 	q->envfd = sp[0];
 	fcntl(q->msgfd, F_SETFD, FD_CLOEXEC);
@@ -132,20 +172,6 @@ env_record(struct buf *b, char key, const char *val)
 	return buf_addc(b, '\0');
 }
 
-static int
-reap(struct qinject *q)
-{
-	int	st;
-
-	while (waitpid(q->pid, &st, 0) == -1)
-		if (errno != EINTR)
-			return SNF_EXIT_TEMP;
-	q->pid = -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return SNF_EXIT_TEMP;
-}
-
 /* read_reply - snf-queue's status line, until EOF or the deadline. */
 static void
 read_reply(struct qinject *q, int64_t deadline)
@@ -175,12 +201,14 @@ qinject_finish(struct qinject *q, const struct buf *env, int64_t deadline)
 {
 	close(q->msgfd);
 	q->msgfd = -1;
-	if (q->werr == 0) {
-		if (write_deadline(q->envfd, env->p, env->len, deadline) == 0 &&
-		    write_deadline(q->envfd, "", 1, deadline) == 0) {
-			shutdown(q->envfd, SHUT_WR);
-			read_reply(q, deadline);
-		}
+	if (q->werr == 0 &&
+	    (write_deadline(q->envfd, env->p, env->len, deadline) == -1 ||
+	    write_deadline(q->envfd, "", 1, deadline) == -1))
+		q->werr = errno ? errno : EIO;
+	/* a snf-queue that gave up early (a full disk) said why first */
+	if (q->werr == 0 || q->werr == EPIPE) {
+		shutdown(q->envfd, SHUT_WR);
+		read_reply(q, deadline);
 	}
 	close(q->envfd);
 	q->envfd = -1;

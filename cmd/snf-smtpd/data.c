@@ -212,8 +212,8 @@ cmd_data(struct session *s, const char *arg, size_t len)
 		break;
 	case DATA_BOGUS:
 		qinject_abort(&q);
-		reply(s, "550 5.5.2 Error: bare <CR> or <LF> around \".\": "
-		    "closing connection");
+		reply(s, "421 4.5.2 %s Error: bare <CR> or <LF> around "
+		    "\".\": closing connection", s->me);
 		session_close(s, "bare CR/LF end of data");
 	default:
 		finish(s, &d, &q, hdrlen);

@@ -427,8 +427,11 @@ smtp_session(struct session *s)
 			reply(s, "500 5.5.2 Error: line too long");
 			continue;
 		case EPROTO:
-			reply(s, "500 5.5.2 Error: bare <CR> or <LF> in "
-			    "command; closing connection");
+			/* a line end this server and a filter in front of
+			 * it may read differently: stop talking (RFC 5321
+			 * 3.8 allows a close only after a 421) */
+			reply(s, "421 4.5.2 %s Error: bare <CR> or <LF> in "
+			    "command; closing connection", s->me);
 			session_close(s, "bare CR/LF in command");
 		case ETIMEDOUT:
 			reply(s, "421 4.4.2 %s Error: timeout exceeded", s->me);

@@ -165,8 +165,8 @@ smuggle() {	# smuggle NAME SHAPE EXPECT...
 }
 for shape in '\n.\n' '\r\n.\n' '\n.\r\n' '\r.\r' '\r.\n' '\n.\r' \
     '\r.\r\n' '\r\n.\r' '\r\n.\r\r\n' '\r\n.\r.\r\n'; do
-	smuggle "end of data shape $(show "$shape"): 550 5.5.2 and close" "$shape" \
-	    '< 550 5.5.2' 'eof'
+	smuggle "end of data shape $(show "$shape"): 421 4.5.2 and close" "$shape" \
+	    '< 421 4.5.2' 'eof'
 done
 for shape in '\n' '\r' '\n..\n' '\r\n..\n' '\r\n.x\n'; do
 	smuggle "bare CR/LF $(show "$shape") inside DATA: read to the real end, 550 5.5.2, smuggled commands not run" \
@@ -181,9 +181,9 @@ done
 	printf '> DATA\n< 354\n'
 	printf '>> Subject: carrier\\r\\n\\r\\nhello\\n\nsleep 0.2\n'
 	printf '>> .\nsleep 0.2\n>> \\n%s\\r\\n.\\r\\n\n' "$SMUG"
-	printf '< 550 5.5.2\neof\n'
+	printf '< 421 4.5.2\neof\n'
 } >"$T/script.split"
-chat_ok "$R" "<LF>.<LF> split over three writes: 550 5.5.2 and close" \
+chat_ok "$R" "<LF>.<LF> split over three writes: 421 4.5.2 and close" \
     <"$T/script.split"
 is "$(queue_count "$R"),$(tmp_count "$R")" "0,0" \
     "split shape: nothing queued, queue/tmp empty"
@@ -260,7 +260,7 @@ wait_for 5 sh -c "[ \$(find '$R/queue/tmp' -type f | wc -l) -eq 0 ]"
 is "$(queue_count "$R"),$(tmp_count "$R")" "0,0" \
     "TCP reset in DATA: nothing queued, nothing left in queue/tmp"
 
-tcpchat_ok "TCP: <LF>.<LF> smuggling: 550 5.5.2 and close" <<'EOF'
+tcpchat_ok "TCP: <LF>.<LF> smuggling: 421 4.5.2 and close" <<'EOF'
 < 220
 > EHLO client.test
 < 250
@@ -271,7 +271,7 @@ tcpchat_ok "TCP: <LF>.<LF> smuggling: 550 5.5.2 and close" <<'EOF'
 > DATA
 < 354
 >> Subject: carrier\r\n\r\nhello\n.\nMAIL FROM:<evil@evil.test>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\nsmuggled\r\n.\r\n
-< 550 5.5.2
+< 421 4.5.2
 eof
 EOF
 tcpchat_ok "TCP: a whole transaction pipelined in one write" <<'EOF'
@@ -293,6 +293,28 @@ is "$(cat "$T/got")" "$(printf 'sender@origin.test\tbob@example.com')" \
     "TCP: the item is the pipelined one (not the smuggled one)"
 qitem_msg "$(queue_files "$R" example.com)" | grep -q '^\.dot'
 ok $? "TCP: dot-stuffing undone"
+empty_queue "$R"
+
+# 20 clients at once: 20 items, 20 ids, nothing left over
+i=1
+pids=""
+while [ $i -le 20 ]; do
+	swaks --server 127.0.0.1 --port "$PORT" --helo "c$i.test" \
+	    --from "s$i@origin.test" --to alice@example.com \
+	    --header "Subject: parallel $i" --body "body $i" \
+	    >"$T/swaks.$i" 2>&1 &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+fails=0
+for p in $pids; do
+	wait "$p" || fails=$((fails + 1))
+done
+is "$fails" 0 "20 parallel swaks sessions all succeed"
+is "$(queue_count "$R" example.com),$(tmp_count "$R")" "20,0" \
+    "20 parallel messages: 20 items, queue/tmp empty"
+is "$(snf-queue -d "$R" list | cut -f5 | sort -u | wc -l | tr -d ' ')" 20 \
+    "20 parallel messages: 20 different senders, none lost or mixed"
 empty_queue "$R"
 
 # --- pipelining ---------------------------------------------------------

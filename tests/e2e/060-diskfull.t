@@ -255,6 +255,9 @@ EOF
 	inject -e trace=write -e inject=write:error=ENOSPC:when=3
 	send "a later write fails with ENOSPC (400 KiB): 4xx" "$T/m400" 45
 	storage_reply "later body write ENOSPC"
+	# the exact code is checked with the tmpfs above when it ran
+	[ $mounted = yes ] ||
+	    is "$(end_reply)" "452 4.3.1" "later body write ENOSPC: exactly 452 4.3.1 (catalogue B.4)"
 	clean "later body write ENOSPC"
 	inject -e trace=close -e inject=close:error=EIO:when=2+
 	send "close fails with EIO: 4xx, never 250" "$T/m10" 45

@@ -203,51 +203,55 @@ for to in bob@example.com dora@example.org; do
 done
 printf 'Subject: x\r\n\r\n' >"$T/small"
 qinject "$R" "$T/small" 'b"F\0Talice@example.com\0Tcarol@example.com\0\0"' >/dev/null
+qinject "$R" "$T/small" 'b"F\0Tpostmaster@other.test\0\0"' >/dev/null
+touch "$R/domains/example.org/hold"
 snf-queue -d "$R" status >"$T/status"
 ok $? "status exits 0"
-# snf-queue(8): domain, messages, bytes, oldest age. (A wider format,
-# domain, mode, state, since, held, messages, bytes, oldest age, next,
-# error, is being introduced; both are read here, by column count.)
-nf=$(awk -F'\t' '{ print NF }' "$T/status" | sort -u)
-case $nf in
-4) cols='$1, $2, $3, $4' ;;
-10) cols='$1, $6, $7, $8' ;;
-*) cols='$1, $2, $3, $4' ;;
-esac
-awk -F'\t' -v OFS='\t' "{ print $cols }" "$T/status" >"$T/st4"
-ok $([ "$nf" = 4 ] || [ "$nf" = 10 ]; echo $?) \
-    "status: the same 4 (or 10) columns on every line (got $nf)"
-cut -f1 "$T/st4" | tr '\n' ' ' >"$T/doms"
-is "$(cat "$T/doms")" "example.com example.net example.org " \
-    "status: every protected domain, sorted"
+# snf-queue(8): domain, mode, state, since, held, messages, bytes,
+# oldest age, next attempt, last error
+is "$(awk -F'\t' '{ print NF }' "$T/status" | sort -u)" 10 \
+    "status: 10 columns on every line"
+cut -f1 "$T/status" | tr '\n' ' ' >"$T/doms"
+is "$(cat "$T/doms")" "example.com example.net example.org other.test " \
+    "status: every protected or queued domain, sorted"
 sum() {	# sum DOMAIN: bytes of the items
 	find "$R/queue/mail/$1" -type f -exec stat -c %s {} + |
 	    awk '{ s += $1 } END { print s + 0 }'
 }
-is "$(awk -F'\t' '$1 == "example.com" { print $2, $3 }' "$T/st4")" \
-    "3 $(sum example.com)" "status example.com: 3 messages and their bytes"
-age=$(awk -F'\t' '$1 == "example.com" { print $4 }' "$T/st4")
+line() {	# line DOMAIN: its status line with the oldest age cut out
+	awk -F'\t' -v OFS='\t' -v d="$1" '$1 == d { $8 = "AGE"; print }' "$T/status"
+}
+is "$(line example.com)" \
+    "$(printf 'example.com\tuserprotect\tunknown\t0\t-\t3\t%s\tAGE\t0\t' "$(sum example.com)")" \
+    "status example.com: userprotect, never tried, 3 messages and their bytes"
+age=$(awk -F'\t' '$1 == "example.com" { print $8 }' "$T/status")
 [ "$age" -ge 3600 ] && [ "$age" -le 3660 ]
 ok $? "status example.com: the oldest is an hour old (got $age)"
-is "$(awk -F'\t' '$1 == "example.org"' "$T/st4" | cut -f2,3)" \
-    "$(printf '1\t%s' "$(sum example.org)")" "status example.org: 1 message and its bytes"
-age=$(awk -F'\t' '$1 == "example.org" { print $4 }' "$T/st4")
+is "$(line example.org)" \
+    "$(printf 'example.org\tuserprotect\tunknown\t0\theld\t1\t%s\tAGE\t0\t' "$(sum example.org)")" \
+    "status example.org: held, 1 message and its bytes"
+age=$(awk -F'\t' '$1 == "example.org" { print $8 }' "$T/status")
 [ "$age" -ge 0 ] && [ "$age" -le 60 ]
 ok $? "status example.org: age of a fresh message ($age)"
-is "$(awk -F'\t' '$1 == "example.net"' "$T/st4")" "$(printf 'example.net\t0\t0\t0')" \
-    "status example.net: nothing queued, all zero"
+is "$(awk -F'\t' '$1 == "example.net"' "$T/status")" \
+    "$(printf 'example.net\tcloudprotect\tunknown\t0\t-\t0\t0\t0\t0\t')" \
+    "status example.net: cloudprotect, nothing queued, all zero"
+is "$(line other.test | cut -f1,2,6,7)" \
+    "$(printf 'other.test\t-\t1\t%s' "$(sum other.test)")" \
+    "status other.test: not protected (-), its item counted"
 snf-queue -d "$R" status example.org >"$T/status1"
-is "$(wc -l <"$T/status1" | tr -d ' '),$(awk -F'\t' -v OFS='\t' "{ print $cols }" "$T/status1" | cut -f1,2)" \
+is "$(wc -l <"$T/status1" | tr -d ' '),$(cut -f1,6 "$T/status1")" \
     "$(printf '1,example.org\t1')" "status DOMAIN: that domain only"
+rm "$R/domains/example.org/hold"
 
 snf-queue -d "$R" list >"$T/list"
 ok $? "list exits 0"
-is "$(wc -l <"$T/list" | tr -d ' ')" 4 "list: one line per item"
+is "$(wc -l <"$T/list" | tr -d ' ')" 5 "list: one line per item"
 awk -F'\t' \
     'NF < 6 || $1 !~ /^[0-9]+\.[0-9a-f]+$/ || length($1) != 23 ||
     $3 !~ /^[0-9]+$/ || $4 !~ /^[0-9]+$/ { bad = 1 } END { exit bad }' "$T/list"
 ok $? "list: id, domain, age, size, sender, recipients on every line"
-is "$(cut -f2 "$T/list" | tr '\n' ' ')" "example.com example.com example.com example.org " \
+is "$(cut -f2 "$T/list" | tr '\n' ' ')" "example.com example.com example.com example.org other.test " \
     "list: by domain"
 first=$(head -n 1 "$T/list")
 is "$(echo "$first" | cut -f5,6)" "$(printf 'sender@origin.test\talice@example.com')" \

@@ -19,6 +19,7 @@ Behaviour:
   --no-pipelining    do not offer PIPELINING
   --no-dsn           do not offer DSN
   --size N           offer SIZE N
+  --no-ehlo          refuse EHLO with 502 (the client must say HELO)
   --name NAME        the name in the greeting [fake.primary]
 """
 import argparse
@@ -66,7 +67,9 @@ class Handler(socketserver.StreamRequestHandler):
                 return
             log(a, cmd)
             verb = cmd[:4].upper()
-            if verb == 'EHLO':
+            if verb == 'EHLO' and a.no_ehlo:
+                self.reply('502 5.5.1 EHLO not implemented')
+            elif verb == 'EHLO':
                 ext = ['8BITMIME', 'ENHANCEDSTATUSCODES']
                 if not a.no_pipelining:
                     ext.append('PIPELINING')
@@ -157,6 +160,7 @@ def main():
     ap.add_argument('--no-pipelining', action='store_true')
     ap.add_argument('--no-dsn', action='store_true')
     ap.add_argument('--size', type=int, default=0)
+    ap.add_argument('--no-ehlo', action='store_true')
     ap.add_argument('--name', default='fake.primary')
     args = ap.parse_args()
     args.reject = [x.lower() for x in args.reject]
