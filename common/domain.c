@@ -4,9 +4,11 @@
  * is checked again here before it becomes part of a path.
  *
  * A userprotect list is domains/D/users, one local part or full address
- * a line, compiled by snf-userdb(8) into domains/D/users.cdb. The cdb is
- * used when it is at least as new as the text file; otherwise the text
- * is scanned, so a forgotten compile is slow, never wrong.
+ * a line, compiled by snf-userdb(8) into domains/D/users.cdb. The cdb
+ * records the size, modification time and inode of the text it was made
+ * from (key DOMAIN_CDB_STAMP) and is used only while the text is still
+ * that file; otherwise the text is scanned, so a forgotten compile is
+ * slow, never wrong.
  */
 #include <sys/stat.h>
 
@@ -156,6 +158,31 @@ text_has(int root, const char *domain, const char *path, const char *local,
 	return found;
 }
 
+/* domain_stamp - how a users file is recognised: size, mtime, inode. */
+void
+domain_stamp(const struct stat *st, char *buf, size_t size)
+{
+	snprintf(buf, size, "%lld %lld.%09ld %llu", (long long)st->st_size,
+	    (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+	    (unsigned long long)st->st_ino);
+}
+
+/* cdb_current - the cdb on fd was compiled from the users file ts. */
+static int
+cdb_current(int fd, const struct stat *ts)
+{
+	char		want[128], got[128];
+	unsigned	dlen;
+
+	domain_stamp(ts, want, sizeof(want));
+	if (lseek(fd, 0, SEEK_SET) == -1 || cdb_seek(fd, DOMAIN_CDB_STAMP,
+	    sizeof(DOMAIN_CDB_STAMP) - 1, &dlen) <= 0 || dlen >= sizeof(got) ||
+	    cdb_bread(fd, got, (int)dlen) == -1)
+		return 0;
+	got[dlen] = '\0';
+	return strcmp(got, want) == 0;
+}
+
 /*
  * domain_user_listed - 1 when a's local part (or whole address) is on
  * the domain's user list, case-insensitively; 0 when not; -1 when the
@@ -166,8 +193,8 @@ domain_user_listed(int root, const struct addr *a)
 {
 	char		local[ADDR_PATH_MAX + 1], full[ADDR_PATH_MAX + 1];
 	char		tpath[300], cpath[300];
-	struct stat	ts, cs;
-	int		fd, r, have_t, have_c;
+	struct stat	ts;
+	int		fd, r, have_t;
 
 	if (domain_path(tpath, sizeof(tpath), a->domain, "users") == -1 ||
 	    domain_path(cpath, sizeof(cpath), a->domain, "users.cdb") == -1)
@@ -178,21 +205,20 @@ domain_user_listed(int root, const struct addr *a)
 	    (int)sizeof(full))
 		return 0;
 	have_t = fstatat(root, tpath, &ts, 0) == 0;
-	have_c = fstatat(root, cpath, &cs, 0) == 0;
-	if (have_c && (!have_t || cs.st_mtim.tv_sec > ts.st_mtim.tv_sec ||
-	    (cs.st_mtim.tv_sec == ts.st_mtim.tv_sec &&
-	    cs.st_mtim.tv_nsec >= ts.st_mtim.tv_nsec))) {
-		if ((fd = openat(root, cpath, O_RDONLY | O_CLOEXEC)) == -1)
-			return -1;
+	fd = openat(root, cpath, O_RDONLY | O_CLOEXEC);
+	if (fd != -1 && (!have_t || cdb_current(fd, &ts))) {
 		r = cdb_has(fd, local);
 		if (r == 0)
 			r = cdb_has(fd, full);
 		close(fd);
 		return r;
 	}
-	if (have_c)
-		log_event("warning domain=%s users.cdb is older than users: "
-		    "scanning the text (run snf-userdb)", logesc(a->domain));
+	if (fd != -1) {
+		close(fd);
+		log_event("warning domain=%s users changed since users.cdb was "
+		    "made: scanning the text (run snf-userdb)",
+		    logesc(a->domain));
+	}
 	if (!have_t)
 		return 0;
 	return text_has(root, a->domain, tpath, local, full);

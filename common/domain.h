@@ -22,5 +22,10 @@ int			 domain_path(char *, size_t, const char *, const char *);
 void			 lowercase(char *);
 const char		*domain_user_key(const char *, const char *, char *,
 			    size_t);
+struct stat;
+void			 domain_stamp(const struct stat *, char *, size_t);
+
+/* users.cdb key for the stamp of its source; no address has a ^A */
+#define DOMAIN_CDB_STAMP	"\001users"
 
 #endif

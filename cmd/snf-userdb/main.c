@@ -33,6 +33,7 @@
 struct job {
 	const char	*domain;
 	FILE		*in;
+	char		 stamp[128];	/* of the users file read */
 	unsigned long	 keys, bad;
 };
 
@@ -45,6 +46,9 @@ fill_cdb(int fd, void *arg)
 	unsigned long	 lineno = 0;
 
 	if (cdb_make_start(&cm, fd) == -1)
+		return -1;
+	if (cdb_make_add(&cm, DOMAIN_CDB_STAMP, sizeof(DOMAIN_CDB_STAMP) - 1,
+	    j->stamp, (unsigned)strlen(j->stamp)) == -1)
 		return -1;
 	while (fgets(line, sizeof(line), j->in) != NULL) {
 		lineno++;
@@ -71,6 +75,25 @@ fill_cdb(int fd, void *arg)
 	return cdb_make_finish(&cm);
 }
 
+/* current - users.cdb in dfd was made from the users file with stamp. */
+static int
+current(int dfd, const char *stamp)
+{
+	char		got[128];
+	unsigned	dlen;
+	int		fd, r = 0;
+
+	if ((fd = openat(dfd, "users.cdb", O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (cdb_seek(fd, DOMAIN_CDB_STAMP, sizeof(DOMAIN_CDB_STAMP) - 1,
+	    &dlen) > 0 && dlen < sizeof(got) && cdb_bread(fd, got, (int)dlen) == 0) {
+		got[dlen] = '\0';
+		r = strcmp(got, stamp) == 0;
+	}
+	close(fd);
+	return r;
+}
+
 /*
  * compile - one domain; 0 done or skipped, else an exit status (warned):
  * 100 for a domain or list that does not exist, 111 for a failed write.
@@ -78,8 +101,8 @@ fill_cdb(int fd, void *arg)
 static int
 compile(int root, const char *domain, int force)
 {
-	struct job	j = { domain, NULL, 0, 0 };
-	struct stat	ts, cs;
+	struct job	j = { domain, NULL, "", 0, 0 };
+	struct stat	ts;
 	char		path[300];
 	int		dfd, fd, r;
 
@@ -96,18 +119,17 @@ compile(int root, const char *domain, int force)
 		close(dfd);
 		return errno == ENOENT ? SNF_EXIT_PERM : SNF_EXIT_TEMP;
 	}
-	if (!force && fstatat(dfd, "users.cdb", &cs, 0) == 0 &&
-	    (cs.st_mtim.tv_sec > ts.st_mtim.tv_sec ||
-	    (cs.st_mtim.tv_sec == ts.st_mtim.tv_sec &&
-	    cs.st_mtim.tv_nsec >= ts.st_mtim.tv_nsec))) {
-		close(dfd);
-		return 0;
-	}
 	if ((fd = openat(dfd, "users", O_RDONLY | O_CLOEXEC)) == -1 ||
-	    (j.in = fdopen(fd, "r")) == NULL) {
+	    fstat(fd, &ts) == -1 || (j.in = fdopen(fd, "r")) == NULL) {
 		warn_sys("unable to read %s/users", path);
 		close(dfd);
 		return SNF_EXIT_TEMP;
+	}
+	domain_stamp(&ts, j.stamp, sizeof(j.stamp));
+	if (!force && current(dfd, j.stamp)) {
+		fclose(j.in);
+		close(dfd);
+		return 0;
 	}
 	r = file_replace_fn(dfd, "users.cdb", 0644, fill_cdb, &j);
 	if (r == -1)

@@ -64,25 +64,34 @@ is "$(cat "$T/userdb.out")" "$(printf 'example.com\t5\t0')" \
     "snf-userdb reports 5 keys and no bad line for example.com"
 [ -f "$R/domains/example.com/users.cdb" ]
 ok $? "users.cdb written"
-# make the text file say nothing, but older than the cdb: only the cdb
-# can now accept anyone
-cp "$R/domains/example.com/users" "$T/users.saved"
-: >"$R/domains/example.com/users"
-touch -d '2001-01-01 00:00:00' "$R/domains/example.com/users"
+# without the text file only the cdb can accept anyone
+mv "$R/domains/example.com/users" "$T/users.saved"
 check_list "users.cdb"
-grep -q 'older than users' "$T/chat.out"
+mv "$T/users.saved" "$R/domains/example.com/users"
+rcpts "users.cdb made from this very text: used" 'alice@example.com=250 2.1.5'
+grep -q 'users changed since users.cdb' "$T/chat.out"
 [ $? -ne 0 ]
-ok $? "no stale-cdb warning while the cdb is newer"
+ok $? "no stale-cdb warning while the text is the one compiled"
+# the same content copied in with an old time is another file: the cdb
+# no longer vouches for it, whatever the times say
+cp "$R/domains/example.com/users" "$T/users.copy"
+touch -d '2001-01-01 00:00:00' "$T/users.copy"
+cp -p "$T/users.copy" "$R/domains/example.com/users.new"
+mv "$R/domains/example.com/users.new" "$R/domains/example.com/users"
+rcpts "a replaced text with an old time: scanned, same answers" \
+    'alice@example.com=250 2.1.5' 'mallory@example.com=550 5.1.1'
+grep -q 'users changed since users.cdb' "$T/chat.out"
+ok $? "a replaced text with an old time: the cdb is not trusted"
+cp "$T/users.copy" "$T/users.saved"
 
 # stale: the text changes after compiling; the cdb must not be trusted
 cp "$T/users.saved" "$R/domains/example.com/users"
 snf-userdb -d "$R" -f >/dev/null 2>&1
-touch -d '@'$(($(date +%s) - 10)) "$R/domains/example.com/users.cdb"
 printf 'grace\n' >>"$R/domains/example.com/users"
 sed -i '/^alice$/d' "$R/domains/example.com/users"
 rcpts "stale cdb: an entry added after compiling is accepted" \
     'grace@example.com=250 2.1.5'
-grep -q 'warning domain=example.com users.cdb is older than users' \
+grep -q 'warning domain=example.com users changed since users.cdb was made' \
     "$T/chat.out"
 ok $? "stale cdb: a warning is logged"
 rcpts "stale cdb: an entry removed after compiling is refused" \
@@ -114,8 +123,7 @@ rcpts "users text: quoted, mixed-case, trailing-dot and CR LF entries" \
 snf-userdb -d "$R" example.com >"$T/userdb.out" 2>&1
 is "$(cat "$T/userdb.out")" "$(printf 'example.com\t4\t0')" \
     "snf-userdb reads the same 4 entries"
-: >"$R/domains/example.com/users"
-touch -d '2001-01-01 00:00:00' "$R/domains/example.com/users"
+rm "$R/domains/example.com/users"
 rcpts "users.cdb: the same entries match as in the text" \
     '"john smith"@example.com=250 2.1.5' '"JOHN SMITH"@example.com=250 2.1.5' \
     'alice@example.com=250 2.1.5' 'bob@example.com=250 2.1.5' \
