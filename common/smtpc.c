@@ -198,23 +198,34 @@ smtpc_reply(struct smtpc *c, int64_t deadline)
 }
 
 /*
- * smtpc_greeting - the 220 banner. me is this host's name: a server that
- * greets with it is ourselves (a routing loop). Returns the code or -1.
+ * smtpc_greeting - the 220 banner. self[0..n) are this host's names: a
+ * server that greets with one of them is ourselves (a routing loop).
+ * Returns the code, or -1.
  */
 int
-smtpc_greeting(struct smtpc *c, const char *me)
+smtpc_greeting(struct smtpc *c, const char *const *self, int n)
 {
-	size_t	n = strlen(me);
-	int	code;
+	char	name[256];
+	size_t	len;
+	int	code, i;
 
 	code = smtpc_reply(c, mono_ms() + c->t.greeting);
-	if (code == 220 && strncasecmp(c->text + 4, me, n) == 0 &&
-	    (c->text[4 + n] == ' ' || c->text[4 + n] == '\0')) {
-		snprintf(c->text, sizeof(c->text), "mail for %s loops back to "
-		    "myself (%s greets as %s)", c->host, c->host, me);
-		c->code = -1;
-		return -1;
-	}
+	if (code != 220 || strlen(c->text) < 5)
+		return code;
+	len = strcspn(c->text + 4, " ");
+	if (len == 0 || len >= sizeof(name))
+		return code;
+	memcpy(name, c->text + 4, len);
+	name[len] = '\0';
+	if (len > 1 && name[len - 1] == '.')
+		name[len - 1] = '\0';
+	for (i = 0; i < n; i++)
+		if (strcasecmp(name, self[i]) == 0) {
+			snprintf(c->text, sizeof(c->text), "mail for %s loops "
+			    "back to myself (it greets as %s)", c->host, name);
+			c->code = -1;
+			return -1;
+		}
 	return code;
 }
 

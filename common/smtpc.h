@@ -44,7 +44,7 @@ void	smtpc_timeouts_default(struct smtpc_timeouts *);
 int	smtpc_connect(struct smtpc *, const char *, const char *);
 int	smtpc_reply(struct smtpc *, int64_t);
 int	smtpc_parse_line(const char *, size_t, int *, int *);
-int	smtpc_greeting(struct smtpc *, const char *);
+int	smtpc_greeting(struct smtpc *, const char *const *, int);
 int	smtpc_ehlo(struct smtpc *, const char *);
 int	smtpc_send(struct smtpc *, const char *, ...)
 	    __attribute__((__format__(printf, 2, 3)));

@@ -28,6 +28,8 @@
 #include "route.h"
 #include "send.h"
 
+#define SELF_MAX	32
+
 struct items {
 	char	(*id)[QUEUE_ID_MAX];
 	size_t	 n;		/* listed (due) */
@@ -198,7 +200,7 @@ send_message(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
 	code = smtpc_data(s, &qb);
 	qbody_close(&qb);
 	strlcpy(text, s->text, sizeof(text));
-	if (code == -1)
+	if (code == -1 && strcmp(s->text, "queued message unreadable") != 0)
 		strlcat(text, " after DATA: the message may be delivered twice",
 		    sizeof(text));
 	set_accepted(res, q->env.nrcpt, code, text);
@@ -321,13 +323,13 @@ apply(struct ctx *c, const char *path, struct qitem *q, const char *host,
 	} else if (nk < n) {
 		keep.rcpt = kr;
 		keep.nrcpt = nk;
-		if (qitem_rewrite(c->root, path, q, &keep, now +
-		    msg_delay(now - q->env.arrival, c->backoff_max)) == -1)
+		if (qitem_rewrite(c->root, path, q, &keep, now + msg_delay(now -
+		    q->env.arrival, c->backoff_min, c->backoff_max)) == -1)
 			warn_sys("unable to rewrite %s (%zu of %zu done): "
 			    "they may be delivered again", path, done, n);
 	} else
 		(void)qitem_defer(q, now + msg_delay(now - q->env.arrival,
-		    c->backoff_max));
+		    c->backoff_min, c->backoff_max));
 	free(kr);
 }
 
@@ -336,7 +338,13 @@ static int
 session(struct ctx *c, const struct route *r, struct smtpc *s, char *err,
     size_t errsize)
 {
-	int	i, code;
+	char		 names[SELF_MAX][256];
+	const char	*self[SELF_MAX];
+	int		 i, code, ns;
+
+	ns = self_names(c->root, names, SELF_MAX);
+	for (i = 0; i < ns; i++)
+		self[i] = names[i];
 
 	for (i = 0; i < r->n; i++) {
 		s->t = c->t;
@@ -344,7 +352,7 @@ session(struct ctx *c, const struct route *r, struct smtpc *s, char *err,
 			snprintf(err, errsize, "%s", s->text);
 			continue;
 		}
-		code = smtpc_greeting(s, c->me);
+		code = smtpc_greeting(s, self, ns);
 		if (code == 220)
 			code = smtpc_ehlo(s, c->me);
 		if (code / 100 == 2)
@@ -357,6 +365,45 @@ session(struct ctx *c, const struct route *r, struct smtpc *s, char *err,
 			smtpc_close(s);
 	}
 	return -1;
+}
+
+/* verify - read the whole body once: its checksum holds. */
+static int
+verify(struct qitem *q)
+{
+	struct qbody	qb;
+	char		buf[65536];
+	ssize_t		n;
+
+	if (qbody_open(&qb, q) == -1)
+		return -1;
+	while ((n = qbody_read(&qb, buf, sizeof(buf))) > 0)
+		;
+	qbody_close(&qb);
+	return n == 0 ? 0 : -1;
+}
+
+/*
+ * claim - lock item path and check that it is whole before a byte of it
+ * goes out: a damaged item stays where it is, untouched, for the
+ * operator, and never costs the domain its session.
+ */
+static int
+claim(struct ctx *c, const char *path, const char *id, struct qitem *q)
+{
+	if (qitem_claim(c->root, path, q) == -1) {
+		if (errno == EBADMSG)
+			log_event("warning id=%s damaged: left in the queue "
+			    "untouched", id);
+		return -1;
+	}
+	if (verify(q) == -1) {
+		log_event("warning id=%s damaged: left in the queue untouched",
+		    id);
+		qitem_close(q);
+		return -1;
+	}
+	return 0;
 }
 
 /* bounce_all - every recipient of every item failed for good. */
@@ -372,7 +419,7 @@ bounce_all(struct ctx *c, const char *domain, struct items *it, int code,
 	for (k = 0; k < it->n && !stopping; k++) {
 		snprintf(path, sizeof(path), QUEUE_MAIL "/%s/%s", domain,
 		    it->id[k]);
-		if (qitem_claim(c->root, path, &q) == -1)
+		if (claim(c, path, it->id[k], &q) == -1)
 			continue;
 		if ((res = calloc(q.env.nrcpt, sizeof(*res))) != NULL) {
 			set_all(res, q.env.nrcpt, code, text);
@@ -398,12 +445,8 @@ deliver_items(struct ctx *c, const char *domain, struct items *it,
 	for (k = part; k < it->n && alive && !stopping; k += nparts) {
 		snprintf(path, sizeof(path), QUEUE_MAIL "/%s/%s", domain,
 		    it->id[k]);
-		if (qitem_claim(c->root, path, &q) == -1) {
-			if (errno == EBADMSG)
-				log_event("warning id=%s damaged: left in the "
-				    "queue untouched", it->id[k]);
+		if (claim(c, path, it->id[k], &q) == -1)
 			continue;
-		}
 		if ((res = calloc(q.env.nrcpt, sizeof(*res))) == NULL) {
 			qitem_close(&q);
 			break;

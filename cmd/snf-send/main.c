@@ -255,22 +255,31 @@ held(const char *domain)
 	    faccessat(ctx.root, path, F_OK, 0) == 0;
 }
 
-/* etrn_requests - ETRN and "now" requests left by snf-smtpd. */
+/*
+ * etrn_requests - the ETRN requests snf-smtpd left in queue/etrn/. A
+ * request is removed when it is carried out (or has nothing to do), so
+ * one that must wait for its turn survives a restart.
+ */
 static void
 etrn_requests(struct names *force)
 {
 	struct names	r = { 0 };
-	char		path[300];
 	size_t		i;
 
 	read_dir(ETRN_DIR, &r);
-	for (i = 0; i < r.n; i++) {
-		snprintf(path, sizeof(path), ETRN_DIR "/%s", r.v[i]);
-		unlinkat(ctx.root, path, 0);
-		log_event("etrn domain=%s", r.v[i]);
+	for (i = 0; i < r.n; i++)
 		add(force, r.v[i]);
-	}
 	free(r.v);
+}
+
+static void
+etrn_done(const char *domain)
+{
+	char	path[300];
+
+	snprintf(path, sizeof(path), ETRN_DIR "/%s", domain);
+	if (unlinkat(ctx.root, path, 0) == 0)
+		log_event("etrn domain=%s", domain);
 }
 
 /*
@@ -292,6 +301,9 @@ pass(struct names *force, int only, struct names *tried, int etrn)
 	int		f;
 
 	read_dir(QUEUE_MAIL, &ds);
+	for (i = 0; etrn && i < force->n; i++)	/* requests with no mail */
+		if (!has(&ds, force->v[i]))
+			etrn_done(force->v[i]);
 	for (i = 0; i < ds.n && nkids < ctx.conc_total && !stopping; i++) {
 		const char *d = ds.v[i];
 
@@ -300,8 +312,14 @@ pass(struct names *force, int only, struct names *tried, int etrn)
 		    held(d))
 			continue;
 		state_read(ctx.root, d, &st);
-		if (f && etrn && st.tried && now - st.tried < ctx.backoff_min)
+		if (f && etrn && st.tried && now - st.tried < ctx.backoff_min) {
+			/* honoured once per backoff_min: ETRN must not let a
+			 * client hammer a primary that is down */
 			f = 0;
+			if (wake == 0 || st.tried + ctx.backoff_min < wake)
+				wake = st.tried + ctx.backoff_min;
+		} else if (f && etrn)
+			etrn_done(d);
 		if (!f) {
 			if (st.next > now) {
 				if (wake == 0 || st.next < wake)

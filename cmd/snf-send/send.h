@@ -31,7 +31,7 @@ void	state_fail(struct ctx *, const char *, struct dstate *, const char *);
 void	state_ok(struct ctx *, const char *, struct dstate *);
 void	state_waiting(struct ctx *, const char *, struct dstate *,
 	    uint64_t, uint64_t, int64_t);
-int64_t	msg_delay(int64_t, int64_t);
+int64_t	msg_delay(int64_t, int64_t, int64_t);
 
 /* deliver.c */
 void	deliver_domain(struct ctx *, const char *, int, unsigned, unsigned);

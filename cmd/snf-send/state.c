@@ -214,11 +214,11 @@ state_waiting(struct ctx *c, const char *domain, struct dstate *st,
  * half its age, within the backoff bounds (older mail is tried less).
  */
 int64_t
-msg_delay(int64_t age, int64_t max)
+msg_delay(int64_t age, int64_t min, int64_t max)
 {
 	int64_t	d = age / 2;
 
-	if (d < 60)
-		d = 60;
+	if (d < min)
+		d = min;
 	return d > max ? max : d;
 }

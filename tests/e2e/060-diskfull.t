@@ -206,15 +206,13 @@ SNF_QUEUE=$T/no-such-program
 	printf '< 220\n> EHLO client.test\n< 250\n'
 	printf '> MAIL FROM:<sender@origin.test>\n< 250\n'
 	printf '> RCPT TO:<alice@example.com>\n< 250\n'
-	printf '> DATA\n< 354\n'
-	bytes_line "$T/m10"
-	printf '< 451 4.3.0\n> QUIT\n< 221\neof\n'
+	printf '> DATA\n< 451 4.3.0\n> QUIT\n< 221\neof\n'
 } >"$T/script.noq"
 chat "$R" "$T/script.noq"
 rc=$?
 grep -q "^S: b'451 4.3.0" "$T/chat.out" && ! grep -q "^S: b'250 2.0.0" "$T/chat.out"
-ok $? "queue program missing: 451 4.3.0 (at DATA or at the end), never 250"
-is "$rc" 0 "queue program missing: 354, then 451 4.3.0 at the end of data"
+ok $? "queue program missing: 451 4.3.0, never 250"
+is "$rc" 0 "queue program missing: 451 4.3.0 at DATA, before the message is sent"
 unset SNF_QUEUE
 clean "misbehaving queue programs"
 
