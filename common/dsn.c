@@ -16,6 +16,13 @@
 #include "io.h"
 #include "qinject.h"
 
+/*
+ * A diagnostic (smtpc keeps 1000 octets of a reply) is cut so that its
+ * lines stay within 998 octets (RFC 5322 2.1.1), after an address of
+ * up to 256.
+ */
+#define DSN_DIAG_MAX	700
+
 /* list_has - word is one of the comma-separated words of list. */
 static int
 list_has(const char *list, const char *word)
@@ -64,30 +71,59 @@ rfc5322_date(char *buf, size_t size, time_t t)
 		strlcpy(buf, "Thu, 01 Jan 1970 00:00:00 +0000", size);
 }
 
+/*
+ * header_end - where the header section of the returned message, the
+ * bytes b->p[start..b->len), ends: after the CR LF that precedes its
+ * first empty line (at start when the message begins with one), else
+ * cut back to a line end when it is over DSN_FULL_MAX. The search
+ * starts at from, a little before the bytes last added, so that it is
+ * linear and sees an empty line split between reads; NUL bytes do not
+ * stop it. Returns the new length, or 0 while the end is not in sight.
+ */
+static size_t
+header_end(const struct buf *b, size_t start, size_t from)
+{
+	size_t	i;
+
+	if (b->len - start >= 2 && memcmp(b->p + start, "\r\n", 2) == 0)
+		return start;
+	for (i = from; i + 4 <= b->len; i++)
+		if (memcmp(b->p + i, "\r\n\r\n", 4) == 0)
+			return i + 2;
+	if (b->len - start <= DSN_FULL_MAX)
+		return 0;
+	for (i = start + DSN_FULL_MAX; i > start && b->p[i - 1] != '\n'; i--)
+		;
+	if (i == start)		/* one long line: never end it on a CR */
+		i = start + DSN_FULL_MAX - (b->p[start + DSN_FULL_MAX - 1] ==
+		    '\r');
+	return i;
+}
+
 /* original - the returned message: all of it, or its header section. */
 static int
 original(struct buf *b, struct qitem *q, int full)
 {
 	struct qbody	qb;
-	char		chunk[8192], *end;
+	char		chunk[8192];
 	ssize_t		n;
-	size_t		start = b->len;
+	size_t		start = b->len, from, end = 0;
 	int		r = 0;
 
 	if (qbody_open(&qb, q) == -1)
 		return -1;
-	while ((n = qbody_read(&qb, chunk, sizeof(chunk))) > 0) {
+	while (end == 0 && (n = qbody_read(&qb, chunk, sizeof(chunk))) > 0) {
+		from = b->len - start > 3 ? b->len - 3 : start;
 		if (buf_add(b, chunk, (size_t)n) == -1) {
 			r = -1;
 			break;
 		}
-		if (!full && (end = strstr(b->p + start, "\r\n\r\n")) != NULL) {
-			b->len = (size_t)(end - b->p) + 2;
+		if (!full && (end = header_end(b, start, from)) != 0) {
+			b->len = end;
 			b->p[b->len] = '\0';
-			break;
 		}
 	}
-	if (n == -1)
+	if (end == 0 && n == -1)
 		r = -1;
 	qbody_close(&qb);
 	if (r == 0 && b->len > 1 && b->p[b->len - 1] != '\n')
@@ -108,8 +144,8 @@ rcpt_block(struct buf *b, const struct dsn_rcpt *r)
 		return -1;
 	if (r->remote && buf_printf(b, "Remote-MTA: dns; %s\r\n", r->remote) == -1)
 		return -1;
-	if (r->diag && buf_printf(b, "Diagnostic-Code: smtp; %s\r\n",
-	    r->diag) == -1)
+	if (r->diag && buf_printf(b, "Diagnostic-Code: smtp; %.*s\r\n",
+	    DSN_DIAG_MAX, r->diag) == -1)
 		return -1;
 	return 0;
 }
@@ -147,7 +183,7 @@ dsn_make(struct buf *b, const char *me, struct qitem *q,
 	    (long long)time(NULL), arc4random(), me, bnd, bnd, me, why) == -1)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (buf_printf(b, "<%s>: %s\r\n", r[i].addr,
+		if (buf_printf(b, "<%s>: %.*s\r\n", r[i].addr, DSN_DIAG_MAX,
 		    r[i].diag ? r[i].diag : r[i].status) == -1)
 			return -1;
 	if (buf_printf(b, "\r\n--%s\r\nContent-Type: message/delivery-status\r\n"

@@ -35,6 +35,7 @@ hostport_parse(const char *s, struct hostport *hp)
 {
 	const char	*end, *colon;
 	size_t		 n;
+	int		 port;
 
 	strlcpy(hp->port, "25", sizeof(hp->port));
 	if (*s == '[') {
@@ -58,6 +59,10 @@ hostport_parse(const char *s, struct hostport *hp)
 	if (colon) {
 		if (strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof(hp->port) ||
 		    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+			return -1;
+		/* getaddrinfo would take 65561 as port 25, mod 65536 */
+		port = atoi(colon + 1);		/* at most 7 digits */
+		if (port < 1 || port > 65535)
 			return -1;
 		strlcpy(hp->port, colon + 1, sizeof(hp->port));
 	}
@@ -126,11 +131,12 @@ mx_select(struct mx *mx, int n, int nself, const char *const *self)
 			mx[i].name[len - 1] = '\0';
 		lowercase(mx[i].name);
 		for (j = 0; j < nself; j++)
-			if (strcmp(mx[i].name, self[j]) == 0 &&
+			if (strcasecmp(mx[i].name, self[j]) == 0 &&
 			    (mine == -1 || mx[i].pref < mine))
 				mine = mx[i].pref;
 	}
-	qsort(mx, (size_t)n, sizeof(*mx), cmp_mx);
+	if (n > 1)
+		qsort(mx, (size_t)n, sizeof(*mx), cmp_mx);
 	if (mine == -1)
 		return n;
 	for (i = 0; i < n && mx[i].pref < mine; i++)
@@ -211,31 +217,53 @@ route_mx(int root, const char *domain, struct route *r)
 }
 
 /*
- * hosts_from - parse host lines (or words) of text into r. The word
- * "mx" alone means route by MX. Returns hosts added, -1 on a bad word.
+ * hosts_from - parse host lines (or words) of text into r; a word that
+ * starts with '#' comments out the rest of its line. The word "mx" alone
+ * means route by MX. Returns hosts added, -1 on a bad word.
  */
 static int
 hosts_from(char *text, struct route *r, int *mx)
 {
-	char	*w, *save = NULL;
+	char	*line, *next, *w, *save = NULL;
 
-	for (w = strtok_r(text, " \t\n", &save); w; w = strtok_r(NULL,
-	    " \t\n", &save)) {
-		if (*w == '#') {
-			w = strtok_r(NULL, "\n", &save);
-			continue;
+	for (line = text; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		for (w = strtok_r(line, " \t", &save); w && *w != '#';
+		    w = strtok_r(NULL, " \t", &save)) {
+			if (strcasecmp(w, "mx") == 0) {
+				*mx = 1;
+				continue;
+			}
+			if (r->n == ROUTE_MAX) {
+				snprintf(r->why, sizeof(r->why), "more than %d "
+				    "hosts", ROUTE_MAX);
+				return -1;
+			}
+			if (hostport_parse(w, &r->h[r->n]) == -1) {
+				snprintf(r->why, sizeof(r->why), "bad host "
+				    "\"%.100s\"", w);
+				return -1;
+			}
+			r->n++;
 		}
-		if (strcasecmp(w, "mx") == 0) {
-			*mx = 1;
-			continue;
-		}
-		if (r->n == ROUTE_MAX || hostport_parse(w, &r->h[r->n]) == -1) {
-			snprintf(r->why, sizeof(r->why), "bad host \"%.100s\"", w);
-			return -1;
-		}
-		r->n++;
 	}
 	return r->n;
+}
+
+/* table_hosts - the hosts of one control/routes line, 1; or -1. */
+static int
+table_hosts(char *rest, const char *domain, struct route *r)
+{
+	int	mx = 0;
+
+	if (hosts_from(rest, r, &mx) > 0)
+		return 1;
+	if (r->why[0] == '\0')
+		snprintf(r->why, sizeof(r->why), "control/routes names no "
+		    "host for %s", domain);
+	return -1;
 }
 
 /* route_table - control/routes: "DOMAIN HOST[:PORT]..." and "*". */
@@ -244,7 +272,6 @@ route_table(int root, const char *domain, struct route *r)
 {
 	char	 buf[65536], *line, *next, *rest, star[4096] = "";
 	size_t	 len;
-	int	 mx = 0;
 
 	if (control_read(root, "control/routes", buf, sizeof(buf)) == -1)
 		return 0;
@@ -263,10 +290,10 @@ route_table(int root, const char *domain, struct route *r)
 			continue;
 		}
 		if (len == strlen(domain) && strncasecmp(line, domain, len) == 0)
-			return hosts_from(rest, r, &mx) > 0 ? 1 : -1;
+			return table_hosts(rest, domain, r);
 	}
 	if (star[0])
-		return hosts_from(star, r, &mx) > 0 ? 1 : -1;
+		return table_hosts(star, domain, r);
 	return 0;
 }
 

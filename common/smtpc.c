@@ -157,7 +157,7 @@ smtpc_reply(struct smtpc *c, int64_t deadline)
 	char	line[SMTP_REPLY_MAX + 1];
 	ssize_t	n;
 	int	code, first = -1, more = 1, lines = 0;
-	size_t	tl = 0, k;
+	size_t	tl = 3, k;
 
 	c->text[0] = '\0';
 	while (more) {
@@ -179,16 +179,15 @@ smtpc_reply(struct smtpc *c, int64_t deadline)
 		if (++lines > SMTPC_LINES_MAX)
 			return set_text(c, "reply too long");
 		/* keep "code text text ..." for logs and DSNs, bounded */
-		k = (size_t)n;
-		if (tl > 0 && tl + 1 < sizeof(c->text) && k > 4) {
+		memcpy(c->text, line, 3);
+		if (n > 4 && tl + 1 < sizeof(c->text)) {
+			k = (size_t)n - 4;
+			if (k > sizeof(c->text) - 2 - tl)
+				k = sizeof(c->text) - 2 - tl;
 			c->text[tl++] = ' ';
-			memmove(line, line + 4, k - 4);
-			k -= 4;
+			memcpy(c->text + tl, line + 4, k);
+			tl += k;
 		}
-		if (tl + k >= sizeof(c->text))
-			k = sizeof(c->text) - 1 - tl;
-		memcpy(c->text + tl, line, k);
-		tl += k;
 		c->text[tl] = '\0';
 	}
 	for (k = 0; k < tl; k++)	/* printable for logs and reports */
@@ -247,13 +246,30 @@ smtpc_send(struct smtpc *c, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * size_value - the SIZE parameter (RFC 1870): digits only, no sign or
+ * space that strtoull would take, nothing past 64 bits. 0 when invalid.
+ */
+static uint64_t
+size_value(const char *s)
+{
+	uint64_t	v = 0;
+
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s) ||
+		    v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	return v;
+}
+
 /* ehlo_ext - note one EHLO keyword line. */
 static void
 ehlo_ext(struct smtpc *c, const char *kw)
 {
-	unsigned long long	v;
-	char			*end;
-
 	if (strcasecmp(kw, "PIPELINING") == 0)
 		c->ext |= SMTPC_PIPELINING;
 	else if (strcasecmp(kw, "8BITMIME") == 0)
@@ -265,9 +281,8 @@ ehlo_ext(struct smtpc *c, const char *kw)
 	else if (strncasecmp(kw, "SIZE", 4) == 0 && (kw[4] == '\0' ||
 	    kw[4] == ' ')) {
 		c->ext |= SMTPC_SIZE;
-		v = strtoull(kw + 4, &end, 10);
-		if (kw[4] == ' ' && *end == '\0')
-			c->maxsize = v;
+		if (kw[4] == ' ')
+			c->maxsize = size_value(kw + 5);
 	}
 }
 
@@ -281,7 +296,7 @@ smtpc_ehlo(struct smtpc *c, const char *me)
 {
 	char	line[SMTP_REPLY_MAX + 1];
 	ssize_t	n;
-	int	code = 0, more = 1, lines = 0;
+	int	code = 0, first = -1, more = 1, lines = 0;
 	int64_t	deadline;
 
 	if (smtpc_send(c, "EHLO %s", me) == -1)
@@ -289,11 +304,15 @@ smtpc_ehlo(struct smtpc *c, const char *me)
 	deadline = mono_ms() + c->t.helo;
 	while (more) {
 		n = smtp_getline(&c->in, line, SMTP_REPLY_MAX, deadline);
-		if (n == -1 || smtpc_parse_line(line, (size_t)n, &code, &more) ||
-		    ++lines > SMTPC_LINES_MAX)
-			return set_text(c, n == -1 && errno == ETIMEDOUT ?
-			    "timeout waiting for a reply" : n == -1 ?
-			    "connection lost" : "malformed EHLO reply");
+		if (n == -1 && errno == ETIMEDOUT)
+			return set_text(c, "timeout waiting for a reply");
+		if (n == -1 && errno != EMSGSIZE && errno != EPROTO)
+			return set_text(c, "connection lost");
+		if (n == -1 ||
+		    smtpc_parse_line(line, (size_t)n, &code, &more) == -1 ||
+		    (first != -1 && code != first) || ++lines > SMTPC_LINES_MAX)
+			return set_text(c, "malformed EHLO reply");
+		first = code;
 		if (code / 100 == 2 && lines > 1 && n > 4)
 			ehlo_ext(c, line + 4);
 	}
@@ -325,8 +344,10 @@ smtpc_data(struct smtpc *c, struct qbody *b)
 	c->out.timeout = c->t.data_block;
 	while ((n = qbody_read(b, in, sizeof(in))) > 0) {
 		for (i = 0; i < n; i += run) {
-			if (cr && in[i] != '\n')
-				outbuf_put(&c->out, " ", 1);	/* bare CR */
+			if (cr && in[i] != '\n') {	/* bare CR */
+				outbuf_put(&c->out, " ", 1);
+				bol = 0;
+			}
 			cr = 0;
 			if (in[i] == '\r') {
 				cr = 1;
@@ -352,8 +373,10 @@ smtpc_data(struct smtpc *c, struct qbody *b)
 	}
 	if (n == -1)
 		return set_text(c, "queued message unreadable");
-	if (cr)
+	if (cr) {
 		outbuf_put(&c->out, " ", 1);
+		bol = 0;	/* else " " and ".\r\n" would share a line */
+	}
 	if (!bol)
 		outbuf_put(&c->out, "\r\n", 2);
 	outbuf_put(&c->out, ".\r\n", 3);
@@ -382,26 +405,31 @@ smtpc_close(struct smtpc *c)
 
 /*
  * smtpc_enhanced - the RFC 3463 code in a reply text ("550 5.1.1 ..."),
- * copied into buf; NULL when there is none.
+ * copied into buf; NULL when there is none. The class is 2, 4 or 5,
+ * the subject and the detail one to three digits each.
  */
 const char *
 smtpc_enhanced(const char *text, char *buf, size_t size)
 {
 	const char	*p = text;
-	size_t		 n = 0;
-	int		 dots = 0;
+	size_t		 n = 2, k;
+	int		 part;
 
-	if (strlen(p) < 5)
+	if (strlen(p) < 9)	/* "550 5.1.1" */
 		return NULL;
 	p += 4;
 	if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
 		return NULL;
-	while (isdigit((unsigned char)p[n]) || p[n] == '.') {
-		dots += p[n] == '.';
-		n++;
+	for (part = 0; part < 2; part++) {
+		for (k = 0; k < 4 && isdigit((unsigned char)p[n + k]); k++)
+			;
+		if (k == 0 || k > 3)
+			return NULL;
+		n += k;
+		if (part == 0 && p[n++] != '.')
+			return NULL;
 	}
-	if (dots != 2 || p[n - 1] == '.' || (p[n] != ' ' && p[n] != '\0') ||
-	    n >= size)
+	if ((p[n] != ' ' && p[n] != '\0') || n >= size)
 		return NULL;
 	memcpy(buf, p, n);
 	buf[n] = '\0';

@@ -53,7 +53,8 @@ names_sort(struct names *ns)
 {
 	size_t	i, j = 0;
 
-	qsort(ns->v, ns->n, sizeof(*ns->v), cmp_names);
+	if (ns->n > 1)
+		qsort(ns->v, ns->n, sizeof(*ns->v), cmp_names);
 	for (i = 0; i < ns->n; i++) {
 		if (j > 0 && strcmp(ns->v[j - 1], ns->v[i]) == 0) {
 			free(ns->v[i]);

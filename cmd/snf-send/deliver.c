@@ -87,7 +87,8 @@ list_items(int root, const char *domain, int due, struct items *it)
 		strlcpy(it->id[it->n++], de->d_name, QUEUE_ID_MAX);
 	}
 	closedir(d);
-	qsort(it->id, it->n, QUEUE_ID_MAX, cmp_id);
+	if (it->n > 1)
+		qsort(it->id, it->n, QUEUE_ID_MAX, cmp_id);
 	return 0;
 }
 
