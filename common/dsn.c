@@ -206,11 +206,11 @@ dsn_make(struct buf *b, const char *me, struct qitem *q,
 
 /*
  * dsn_queue - queue report msg to rcpt with the null sender, through
- * snf-queue prog in root. Returns snf-queue's exit status; ids gets its
+ * the queue writer (prog: see qinject_start) in root. Returns snf-queue's exit status; ids gets its
  * status line.
  */
 int
-dsn_queue(const char *prog, const char *root, const char *rcpt,
+dsn_queue(const char *prog, int rootfd, const char *root, const char *rcpt,
     const struct buf *msg, char *ids, size_t idsize)
 {
 	struct qinject	q;
@@ -222,7 +222,7 @@ dsn_queue(const char *prog, const char *root, const char *rcpt,
 		buf_free(&env);
 		return SNF_EXIT_TEMP;
 	}
-	if (qinject_start(&q, prog, root) == -1) {
+	if (qinject_start(&q, prog, rootfd, root) == -1) {
 		buf_free(&env);
 		return SNF_EXIT_TEMP;
 	}

@@ -24,7 +24,8 @@ struct dsn_rcpt {
 int	dsn_wanted(const char *, const char *);
 int	dsn_make(struct buf *, const char *, struct qitem *,
 	    const struct dsn_rcpt *, size_t, const char *);
-int	dsn_queue(const char *, const char *, const char *, const struct buf *,
+int	dsn_queue(const char *, int, const char *, const char *,
+	    const struct buf *,
 	    char *, size_t);
 
 #endif

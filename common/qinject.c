@@ -18,53 +18,23 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "die.h"
 #include "exitcodes.h"
 #include "fileio.h"
 #include "io.h"
 #include "qinject.h"
-
-/* sibling - path of snf-queue in the folder of file self, if there. */
-static int
-sibling(char *path, size_t size, const char *self)
-{
-	const char	*slash = strrchr(self, '/');
-	size_t		 n;
-
-	if (slash == NULL)
-		return -1;
-	n = (size_t)(slash - self);
-	if (n + sizeof("/snf-queue") > size)
-		return -1;
-	memmove(path, self, n);
-	strlcpy(path + n, "/snf-queue", size - n);
-	return access(path, X_OK);
-}
+#include "qwrite.h"
 
 /*
- * qinject_prog - the snf-queue to run: $SNF_QUEUE, else the one beside
- * the running program (so a build tree or a relocated install uses its
- * own), else the installed one.
+ * qinject_prog - the queue program to run: $SNF_QUEUE (tests put a fake
+ * there), or NULL for the built-in writer, the code snf-queue runs.
  */
 const char *
-qinject_prog(const char *argv0)
+qinject_prog(void)
 {
-	static char	path[4096];
-	const char	*e;
-	ssize_t		 n;
+	const char	*e = getenv("SNF_QUEUE");
 
-	if ((e = getenv("SNF_QUEUE")) != NULL && *e)
-		return e;
-	n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-	if (n > 0) {
-		path[n] = '\0';
-		if (sibling(path, sizeof(path), path) == 0)
-			return path;
-	}
-	if (argv0 && sibling(path, sizeof(path), argv0) == 0)
-		return path;
-	return SNF_BINDIR "/snf-queue";
+	return e && *e ? e : NULL;
 }
 
 static int
@@ -82,13 +52,16 @@ reap(struct qinject *q)
 }
 
 /*
- * qinject_start - run snf-queue. A pipe closed on exec tells whether the
- * exec worked, so that a missing or broken snf-queue is a 451 before
- * DATA, not after the client has sent the whole message. Returns 0, or
- * -1 with errno.
+ * qinject_start - start the queue writer: the built-in one in a forked
+ * child (prog NULL: the same code as snf-queue, without the cost of an
+ * exec), or program prog with -d root. For a program, a pipe closed on
+ * exec tells whether the exec worked, so that a missing or broken one is
+ * a 451 before DATA, not after the client has sent the whole message.
+ * Returns 0, or -1 with errno.
  */
 int
-qinject_start(struct qinject *q, const char *prog, const char *root)
+qinject_start(struct qinject *q, const char *prog, int rootfd,
+    const char *root)
 {
 	int	mp[2], sp[2], ep[2], err;
 	ssize_t	n;
@@ -118,6 +91,11 @@ qinject_start(struct qinject *q, const char *prog, const char *root)
 		if (dup2(mp[0], 0) == -1 || dup2(sp[1], 1) == -1)
 			_exit(SNF_EXIT_TEMP);
 		close(mp[0]); close(mp[1]); close(sp[0]); close(sp[1]);
+		if (prog == NULL) {
+			close(ep[1]);
+			progname = "snf-queue";
+			exit(queue_inject(rootfd));
+		}
 		signal(SIGPIPE, SIG_DFL);
 		execl(prog, "snf-queue", "-d", root, (char *)NULL);
 		err = errno;

@@ -2,6 +2,8 @@
  * qinject.h - hand one message to snf-queue: the message on its fd 0,
  * the envelope on its fd 1 (qmail-queue's protocol, see snf-queue(8)).
  * fd 1 is a socket pair, so snf-queue can answer with one status line.
+ * The writer is the built-in one (qwrite.c) in a forked child, or the
+ * program named by $SNF_QUEUE.
  */
 #ifndef SNF_QINJECT_H
 #define SNF_QINJECT_H
@@ -20,8 +22,9 @@ struct qinject {
 	char	reply[512];	/* snf-queue's status line, if any */
 };
 
-const char	*qinject_prog(const char *);
-int		 qinject_start(struct qinject *, const char *, const char *);
+const char	*qinject_prog(void);
+int		 qinject_start(struct qinject *, const char *, int,
+		    const char *);
 int		 qinject_write(struct qinject *, const void *, size_t, int64_t);
 int		 qinject_finish(struct qinject *, const struct buf *, int64_t);
 void		 qinject_abort(struct qinject *);

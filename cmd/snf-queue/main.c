@@ -13,6 +13,7 @@
 #include "control.h"
 #include "die.h"
 #include "exitcodes.h"
+#include "qwrite.h"
 #include "snfq.h"
 
 static void
@@ -44,7 +45,7 @@ main(int argc, char **argv)
 		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",
 		    root_path(dir));
 	if (argc == 0)
-		return queue_inject(root, root_path(dir));
+		return queue_inject(root);
 	if (strcmp(argv[0], "status") == 0)
 		return queue_status(root, argc - 1, argv + 1);
 	if (strcmp(argv[0], "list") == 0)

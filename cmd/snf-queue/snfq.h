@@ -5,7 +5,6 @@
 #ifndef SNFQ_H
 #define SNFQ_H
 
-int	queue_inject(int, const char *);
 int	queue_status(int, int, char **);
 int	queue_list(int, int, char **);
 

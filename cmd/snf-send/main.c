@@ -446,7 +446,7 @@ main(int argc, char **argv)
 		    ctx.rootpath);
 	umask(077);
 	settings();
-	ctx.queueprog = qinject_prog(NULL);
+	ctx.queueprog = qinject_prog();
 	if ((kids = calloc(ctx.conc_total, sizeof(*kids))) == NULL)
 		die_sys(SNF_EXIT_TEMP, "out of memory");
 	if (mkdir_durable(ctx.root, QUEUE_DIR, 0700) == -1 ||

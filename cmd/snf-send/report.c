@@ -29,8 +29,8 @@ queue_report(struct ctx *c, struct qitem *q, struct dsn_rcpt *d, size_t n,
 		warn_sys("unable to compose a delivery report");
 		return -1;
 	}
-	st = dsn_queue(c->queueprog, c->rootpath, q->env.sender, &msg, ids,
-	    sizeof(ids));
+	st = dsn_queue(c->queueprog, c->root, c->rootpath, q->env.sender, &msg,
+	    ids, sizeof(ids));
 	buf_free(&msg);
 	if (st != SNF_EXIT_OK) {
 		log_event("warning report to <%s> not queued (snf-queue exit %d)",

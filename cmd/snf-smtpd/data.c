@@ -194,7 +194,7 @@ cmd_data(struct session *s, const char *arg, size_t len)
 		return;
 	buf_init(&hdr, 0);
 	if (received(s, &hdr) == -1 ||
-	    qinject_start(&q, s->queueprog, s->rootpath) == -1) {
+	    qinject_start(&q, s->queueprog, s->root, s->rootpath) == -1) {
 		buf_free(&hdr);
 		log_event("error ip=%s unable to start snf-queue: %s", s->ip,
 		    strerror(errno));

@@ -149,7 +149,7 @@ main(int argc, char **argv)
 	}
 	settings(s);
 	s->out.timeout = s->timeout_ms;
-	s->queueprog = qinject_prog(argv[0]);
+	s->queueprog = qinject_prog();
 	if ((s->rcpt = calloc(s->maxrcpt, sizeof(*s->rcpt))) == NULL)
 		die_sys(SNF_EXIT_TEMP, "out of memory");
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);

@@ -1,8 +1,10 @@
 /*
- * inject.c - snf-queue's main job: take one message on fd 0 and its
- * envelope on fd 1, and make it durable in the queue, one item per
- * recipient domain. Exit 0 only when every item is fsync'd, renamed
- * into queue/mail/D/ and its folder fsync'd.
+ * qwrite.c - the queue writer, snf-queue's main job: take one message on
+ * fd 0 and its envelope on fd 1, and make it durable in the queue, one
+ * item per recipient domain. Exit 0 only when every item is fsync'd,
+ * renamed into queue/mail/D/ and its folder fsync'd. It runs in a
+ * process of its own (snf-queue, or a child of snf-smtpd or snf-send)
+ * and ends it: every failure exits through die().
  *
  * The commit protocol (a crash at any instant leaves the whole message
  * or nothing visible under queue/mail/):
@@ -40,7 +42,7 @@
 #include "log.h"
 #include "param.h"
 #include "queue.h"
-#include "snfq.h"
+#include "qwrite.h"
 
 #define CHUNK		65536
 #define MAX_GROUPS	ENV_RCPT_MAX
@@ -505,14 +507,13 @@ want_compress(const char *domain)
 }
 
 int
-queue_inject(int rootfd, const char *rootpath)
+queue_inject(int rootfd)
 {
 	struct buf	 env;
 	struct buf	 ok;
 	int64_t		 arrival;
 	size_t		 i;
 
-	(void)rootpath;
 	root = rootfd;
 	signal(SIGPIPE, SIG_IGN);
 	alarm(86400);		/* a stuck writer must not live forever */
