@@ -546,5 +546,6 @@ queue_inject(int rootfd)
 	}
 	buf_adds(&ok, "\n");
 	status_line(ok.p, ok.len);
+	buf_free(&ok);
 	return SNF_EXIT_OK;
 }

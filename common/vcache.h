@@ -1,0 +1,43 @@
+/*
+ * vcache.h - the recipient cache of cloudprotect domains (see
+ * snf-verify(8)): what the primary said of each address, and when.
+ *
+ *   cache/D/HASH       one record: "positive|negative TIME ADDRESS\n"
+ *   cache/D/.down      the primary could not answer: "UNTIL REASON\n"
+ *   cache/D/.catchall  "yes|no TIME\n": does it accept any local part?
+ *   cache/D/.slot.N    lock files: callouts in flight to the primary
+ *
+ * HASH is the SHA-256 of the normalised address in hex: an address
+ * never becomes a file name, whatever bytes it holds.
+ */
+#ifndef SNF_VCACHE_H
+#define SNF_VCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define VCACHE_DIR	"cache"
+
+enum { VREC_NONE = 0, VREC_POSITIVE, VREC_NEGATIVE };
+
+struct vrec {
+	int	kind;
+	int64_t	when;			/* time of the primary's answer */
+	char	addr[ADDR_PATH_MAX + 1];
+};
+
+int	vcache_key(int, const struct addr *, char *, size_t);
+int	vcache_get(int, const char *, const char *, struct vrec *);
+int	vcache_put(int, const char *, const char *, int, int64_t);
+int	vcache_del(int, const char *, const char *);
+int	vcache_down_get(int, const char *, int64_t *, char *, size_t);
+int	vcache_down_set(int, const char *, int64_t, const char *);
+int	vcache_down_clear(int, const char *);
+int	vcache_catchall_get(int, const char *, int *, int64_t *);
+int	vcache_catchall_set(int, const char *, int, int64_t);
+int	vcache_slot(int, const char *, unsigned);
+int	vcache_write(int, const char *, const char *, const char *);
+
+#endif
