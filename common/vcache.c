@@ -21,6 +21,7 @@
 
 #include "control.h"
 #include "domain.h"
+#include "envelope.h"
 #include "fileio.h"
 #include "vcache.h"
 
@@ -271,7 +272,7 @@ vcache_catchall_set(int root, const char *domain, int yes, int64_t when)
 int
 vcache_slot(int root, const char *domain, unsigned max)
 {
-	char		path[300], dir[300];
+	char		path[340], dir[300];
 	unsigned	i;
 	int		fd;
 

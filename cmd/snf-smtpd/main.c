@@ -148,6 +148,7 @@ main(int argc, char **argv)
 		return SNF_EXIT_TEMP;
 	}
 	settings(s);
+	verify_init(&s->vf, s->root);
 	s->out.timeout = s->timeout_ms;
 	s->queueprog = qinject_prog();
 	if ((s->rcpt = calloc(s->maxrcpt, sizeof(*s->rcpt))) == NULL)

@@ -49,6 +49,35 @@ bad:
 	return -1;
 }
 
+/*
+ * cloud - a cloudprotect recipient: the cache, or the primary itself
+ * (see verify.c). The callout connection stays open for the next RCPT of
+ * this transaction to the same domain.
+ */
+static int
+cloud(struct session *s, const struct addr *a)
+{
+	char	why[1200];
+
+	switch (verify(&s->vf, a, why, sizeof(why))) {
+	case VERDICT_ACCEPT:
+		log_event("verify ip=%s to=<%s> accept %s", s->ip,
+		    logesc(a->full), logesc(why));
+		return 1;
+	case VERDICT_REJECT:
+		log_event("verify ip=%s to=<%s> reject %s", s->ip,
+		    logesc(a->full), logesc(why));
+		reply(s, "550 5.1.1 <%s>: Recipient address rejected: "
+		    "User unknown", a->full);
+		return 0;
+	}
+	log_event("verify ip=%s to=<%s> defer %s", s->ip, logesc(a->full),
+	    logesc(why));
+	reply(s, "451 4.4.3 <%s>: Recipient address verification "
+	    "unavailable, try again later", a->full);
+	return 0;
+}
+
 /* decide - the relay and user-list decision; 1 to accept. */
 static int
 decide(struct session *s, const struct addr *a)
@@ -68,9 +97,7 @@ decide(struct session *s, const struct addr *a)
 		    a->full);
 		return 0;
 	case DOMAIN_CLOUD:
-		reply(s, "451 4.3.0 <%s>: recipient verification unavailable, "
-		    "try again later", a->full);
-		return 0;
+		return cloud(s, a);
 	case DOMAIN_USER:
 		break;
 	}

@@ -100,6 +100,7 @@ void
 session_close(struct session *s, const char *why)
 {
 	outbuf_flush(&s->out);
+	verify_close(&s->vf);
 	log_event("end ip=%s helo=%s msgs=%u errors=%u reason=%s", s->ip,
 	    s->helo[0] ? logesc(s->helo) : "-", s->msgs, s->errors,
 	    logesc(why));

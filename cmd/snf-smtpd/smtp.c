@@ -26,6 +26,7 @@ int	path_arg(struct session *, const char *, size_t, const char *, int,
 void
 txn_reset(struct session *s)
 {
+	verify_close(&s->vf);
 	s->inmail = 0;
 	s->sender[0] = s->envid[0] = s->ret[0] = s->body[0] = '\0';
 	s->nrcpt = 0;

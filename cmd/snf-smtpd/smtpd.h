@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "io.h"
 #include "param.h"
+#include "verify.h"
 
 /* Defaults; each has a control file (see snf-smtpd(8)). */
 #define DEF_DATABYTES	52428800ULL	/* control/databytes */
@@ -73,6 +74,8 @@ struct session {
 	struct srcpt	*rcpt;
 	unsigned	 nrcpt;
 	unsigned	 badrcpt;	/* RCPTs refused in this transaction */
+	/* a callout connection kept for the next RCPT to the same domain */
+	struct verifier	 vf;
 	/* the command being answered, for logs */
 	const char	*cmd;
 	size_t		 cmdlen;

@@ -63,8 +63,8 @@ rcpt '<al\xe9@example.com>' '553 5.6.7' 'non-ASCII local part: 553 5.6.7'
 rcpt '<alice@ex\xe4mple.com>' '553 5.6.7' 'non-ASCII domain: 553 5.6.7'
 rcpt '<alice@example.com' '501 5.1.3' 'no closing bracket: 501 5.1.3'
 rcpt '<alice@example.com>x' '501 5.1.3' 'junk after the path: 501 5.1.3'
-rcpt '<alice@example.net>' '451 4.3.0' \
-    'cloudprotect domain (no verifier yet): 451 4.3.0'
+rcpt '<alice@example.net>' '451 4.4.3' \
+    'cloudprotect domain, primary down, no cache record: 451 4.4.3'
 # a protected domain whose settings cannot be read defers, never relays
 mkdir -p "$R/domains/bad-mode.test" "$R/domains/dir-mode.test/mode" \
     "$R/domains/dir-users.test/users"
@@ -125,7 +125,7 @@ chat_ok "$R" 'every RCPT a relay attempt: DATA gets 554 5.5.1' <<'EOF'
 > RCPT TO:<alice@evil.test>
 < 550 5.7.1
 > RCPT TO:<alice@example.net>
-< 451 4.3.0
+< 451 4.4.3
 > DATA
 < 554 5.5.1
 > QUIT

@@ -51,7 +51,7 @@ check_list() {	# check_list HOW
 	rcpts "$1: a full address for another domain grants nothing here" \
 	    'eve@example.com=550 5.1.1' 'eve@other.test=550 5.7.1'
 	rcpts "$1: the domain part of a full entry must match" \
-	    'bob@example.net=451 4.3.0'
+	    'bob@example.net=451 4.4.3'
 }
 
 check_list "users text"

@@ -46,7 +46,7 @@ done_testing() {
 }
 
 # mkroot DIR: a root folder with example.com (userprotect: alice, bob)
-# and example.net (cloudprotect), tuned for fast tests.
+# and example.net (cloudprotect, its primary down), tuned for fast tests.
 mkroot() {
 	mkdir -p "$1/control" "$1/domains/example.com" "$1/domains/example.net"
 	echo mx.test.invalid >"$1/control/me"
@@ -55,6 +55,8 @@ mkroot() {
 	printf 'alice\nbob@example.com\n# a comment\nCarol\n' \
 	    >"$1/domains/example.com/users"
 	echo cloudprotect >"$1/domains/example.net/mode"
+	# its primary is down (nothing listens on port 1): callouts fail fast
+	echo 127.0.0.1:1 >"$1/domains/example.net/primary"
 }
 
 # queue_count DIR [DOMAIN]: committed items in the queue.

@@ -1,0 +1,245 @@
+/*
+ * snf-verify - decide one recipient, or look after the recipient cache.
+ *
+ *   snf-verify [-d DIR] [-n] ADDRESS
+ *   snf-verify [-d DIR] list [DOMAIN...]
+ *   snf-verify [-d DIR] show ADDRESS
+ *   snf-verify [-d DIR] add ADDRESS [positive|negative]
+ *   snf-verify [-d DIR] remove ADDRESS
+ *   snf-verify [-d DIR] [-n] expire
+ *
+ * A decision prints one line and exits 0 (accept), 100 (reject) or 111
+ * (defer), the same answer snf-smtpd gives at RCPT.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "die.h"
+#include "domain.h"
+#include "envelope.h"
+#include "exitcodes.h"
+#include "vcache.h"
+#include "verify.h"
+
+static int	root;
+
+static void
+usage(void)
+{
+	die(SNF_EXIT_PERM, "usage: snf-verify [-d dir] [-n] address | list "
+	    "[domain ...] | show address | add address [positive|negative] | "
+	    "remove address | expire");
+}
+
+/* parse - an address as "user@domain" or "<user@domain>"; dies if bad. */
+static void
+parse(const char *s, struct addr *a)
+{
+	size_t	used;
+	int	r;
+
+	if (s[0] == '<')
+		r = addr_parse_path(s, strlen(s), 0, a, &used) == ADDR_OK &&
+		    used == strlen(s) ? ADDR_OK : ADDR_ESYNTAX;
+	else
+		r = addr_parse_mailbox(s, strlen(s), 0, a);
+	if (r != ADDR_OK) {
+		printf("reject %s: %s\n", s, addr_strerror(r));
+		fflush(stdout);
+		exit(SNF_EXIT_PERM);
+	}
+}
+
+static int
+decide(const char *s, int cache_only)
+{
+	struct verifier	v;
+	struct addr	a;
+	char		why[1200];
+	int		r;
+
+	parse(s, &a);
+	verify_init(&v, root);
+	v.cache_only = cache_only;
+	r = verify(&v, &a, why, sizeof(why));
+	verify_close(&v);
+	printf("%s %s: %s\n", r == VERDICT_ACCEPT ? "accept" :
+	    r == VERDICT_REJECT ? "reject" : "defer", a.full, why);
+	return r;
+}
+
+static void
+list_domain(const char *domain, int64_t now)
+{
+	struct dirent	*de;
+	char		 dir[300], path[600], line[ADDR_PATH_MAX + 64], *sp;
+	DIR		*d;
+	int		 fd;
+	int64_t		 when;
+
+	snprintf(dir, sizeof(dir), VCACHE_DIR "/%s", domain);
+	if ((fd = openat(root, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (control_read(root, path, line, sizeof(line)) <= 0 ||
+		    strchr(line, '\n') == NULL)
+			continue;
+		*strchr(line, '\n') = '\0';
+		if ((sp = strchr(line, ' ')) == NULL)
+			continue;
+		*sp++ = '\0';
+		when = strtoll(sp, &sp, 10);
+		if (*sp != ' ')
+			continue;
+		printf("%s\t%s\t%s\t%lld\n", domain, sp + 1, line,
+		    (long long)(now > when ? now - when : 0));
+	}
+	closedir(d);
+}
+
+static int
+list(int argc, char **argv)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 fd, i;
+	int64_t		 now = (int64_t)time(NULL);
+
+	for (i = 0; i < argc; i++) {
+		lowercase(argv[i]);
+		if (!env_domain_ok(argv[i]))
+			die(SNF_EXIT_PERM, "not a domain name: %s", argv[i]);
+		list_domain(argv[i], now);
+	}
+	if (argc == 0 && (fd = openat(root, VCACHE_DIR, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) != -1 && (d = fdopendir(fd)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.' && env_domain_ok(de->d_name))
+				list_domain(de->d_name, now);
+		closedir(d);
+	}
+	if (fflush(stdout) == EOF)
+		die_sys(SNF_EXIT_TEMP, "unable to write");
+	return SNF_EXIT_OK;
+}
+
+/* record - the cache key of address s, or die when it has none. */
+static void
+record(const char *s, struct addr *a, char *key, size_t size)
+{
+	parse(s, a);
+	if (domain_mode(root, a->domain) != DOMAIN_CLOUD)
+		die(SNF_EXIT_PERM, "%s is not a cloudprotect domain", a->domain);
+	if (vcache_key(root, a, key, size) == -1)
+		die(SNF_EXIT_PERM, "address too long: %s", s);
+}
+
+static int
+show(const char *s)
+{
+	struct addr	a;
+	struct vrec	r;
+	char		key[ADDR_PATH_MAX * 2];
+	int64_t		now = (int64_t)time(NULL);
+
+	record(s, &a, key, sizeof(key));
+	if (vcache_get(root, a.domain, key, &r) == -1)
+		die_sys(SNF_EXIT_TEMP, "unable to read the cache");
+	if (r.kind == VREC_NONE) {
+		printf("%s\t%s\tnone\t0\n", a.domain, key);
+		return SNF_EXIT_PERM;
+	}
+	printf("%s\t%s\t%s\t%lld\n", a.domain, key, r.kind == VREC_POSITIVE ?
+	    "positive" : "negative", (long long)(now > r.when ? now - r.when : 0));
+	return SNF_EXIT_OK;
+}
+
+static int
+change(int argc, char **argv, int add)
+{
+	struct addr	a;
+	char		key[ADDR_PATH_MAX * 2];
+	int		kind = VREC_POSITIVE;
+
+	if (argc < 1 || argc > (add ? 2 : 1))
+		usage();
+	if (add && argc == 2) {
+		if (strcmp(argv[1], "negative") == 0)
+			kind = VREC_NEGATIVE;
+		else if (strcmp(argv[1], "positive") != 0)
+			usage();
+	}
+	record(argv[0], &a, key, sizeof(key));
+	if (add && vcache_put(root, a.domain, key, kind, (int64_t)time(NULL)) == -1)
+		die_sys(SNF_EXIT_TEMP, "unable to write the record for %s", key);
+	if (!add && vcache_del(root, a.domain, key) == -1) {
+		if (errno == ENOENT)
+			die(SNF_EXIT_PERM, "no record for %s", key);
+		die_sys(SNF_EXIT_TEMP, "unable to remove the record for %s", key);
+	}
+	printf("%s\t%s\t%s\n", add ? "added" : "removed", a.domain, key);
+	return SNF_EXIT_OK;
+}
+
+static void
+said(const char *domain, const char *name, const char *what)
+{
+	printf("%s\t%s\t%s\n", what, domain, name);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*dir = NULL;
+	int		 ch, cache_only = 0, n;
+
+	progname = "snf-verify";
+	while ((ch = getopt(argc, argv, "d:n")) != -1) {
+		switch (ch) {
+		case 'd': dir = optarg; break;
+		case 'n': cache_only = 1; break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if ((root = root_open(dir)) == -1)
+		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",
+		    root_path(dir));
+	if (strcmp(argv[0], "list") == 0)
+		return list(argc - 1, argv + 1);
+	if (strcmp(argv[0], "show") == 0 && argc == 2)
+		return show(argv[1]);
+	if (strcmp(argv[0], "add") == 0)
+		return change(argc - 1, argv + 1, 1);
+	if (strcmp(argv[0], "remove") == 0)
+		return change(argc - 1, argv + 1, 0);
+	if (strcmp(argv[0], "expire") == 0 && argc == 1) {
+		if ((n = verify_expire(root, cache_only, (int64_t)time(NULL),
+		    said)) == -1)
+			die_sys(SNF_EXIT_TEMP, "unable to read " VCACHE_DIR);
+		return SNF_EXIT_OK;
+	}
+	if (argc != 1 || strchr(argv[0], '@') == NULL)
+		usage();
+	ch = decide(argv[0], cache_only);
+	if (fflush(stdout) == EOF)
+		die_sys(SNF_EXIT_TEMP, "unable to write");
+	return ch;
+}
