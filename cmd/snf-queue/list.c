@@ -18,6 +18,7 @@
 #include "die.h"
 #include "domain.h"
 #include "dstate.h"
+#include "vcache.h"
 #include "envelope.h"
 #include "exitcodes.h"
 #include "queue.h"
@@ -146,8 +147,29 @@ mode_name(int root, const char *domain)
 }
 
 /*
+ * callout_state - what the recipient cache knows of a cloudprotect
+ * domain's primary: "catch-all", "down" (a callout failed recently),
+ * both, or "-".
+ */
+static const char *
+callout_state(int root, const char *domain, int64_t now)
+{
+	char	why[8];
+	int64_t	until, when;
+	int	yes = 0, ca, down;
+
+	ca = vcache_catchall_get(root, domain, &yes, &when) && yes;
+	down = vcache_down_get(root, domain, &until, why, sizeof(why)) &&
+	    until > now;
+	if (ca && down)
+		return "catch-all,down";
+	return ca ? "catch-all" : down ? "down" : "-";
+}
+
+/*
  * status_line - domain, mode, state, seconds in that state, held,
- * messages, bytes, oldest age, seconds to the next attempt, last error.
+ * messages, bytes, oldest age, seconds to the next attempt, the
+ * callout state, last error.
  */
 static void
 status_line(int root, const char *domain, size_t count,
@@ -160,11 +182,12 @@ status_line(int root, const char *domain, size_t count,
 	state_read(root, domain, &st);
 	hold = domain_path(path, sizeof(path), domain, "hold") == 0 &&
 	    faccessat(root, path, F_OK, 0) == 0;
-	printf("%s\t%s\t%s\t%lld\t%s\t%zu\t%llu\t%lld\t%lld\t%s\n", domain,
-	    mode_name(root, domain), st.up == 1 ? "up" : st.up == 0 ? "down" :
-	    "unknown", (long long)(st.since ? age_of(st.since, now) : 0),
-	    hold ? "held" : "-", count, bytes, (long long)oldest,
-	    (long long)(st.next > now ? st.next - now : 0), st.error);
+	printf("%s\t%s\t%s\t%lld\t%s\t%zu\t%llu\t%lld\t%lld\t%s\t%s\n",
+	    domain, mode_name(root, domain), st.up == 1 ? "up" : st.up == 0 ?
+	    "down" : "unknown", (long long)(st.since ? age_of(st.since, now) :
+	    0), hold ? "held" : "-", count, bytes, (long long)oldest,
+	    (long long)(st.next > now ? st.next - now : 0),
+	    callout_state(root, domain, now), st.error);
 }
 
 int
