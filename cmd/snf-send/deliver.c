@@ -443,7 +443,11 @@ deliver_items(struct ctx *c, const char *domain, struct items *it,
 	int			 alive = 1;
 
 	snprintf(host, sizeof(host), "%s[%s]", s->host, s->addr);
-	for (k = part; k < it->n && alive && !stopping; k += nparts) {
+	for (k = 0; k < it->n && alive && !stopping; k++) {
+		/* the share of each part comes from the id itself, not from
+		 * its place in a listing that other parts change by delivering */
+		if (strtoull(it->id[k] + 11, NULL, 16) % nparts != part)
+			continue;
 		snprintf(path, sizeof(path), QUEUE_MAIL "/%s/%s", domain,
 		    it->id[k]);
 		if (claim(c, path, it->id[k], &q) == -1)
@@ -462,7 +466,7 @@ deliver_items(struct ctx *c, const char *domain, struct items *it,
 
 /*
  * deliver_domain - deliver what is due for domain (everything when
- * force), taking items part, part + nparts, ... of the list, so that
+ * force), taking the items whose id falls to part of nparts, so that
  * several connections to one domain share the work.
  */
 void

@@ -103,4 +103,34 @@ send1 "$R" example.com
 is "$(nmsgs "$T/fs4"),$(queue_count "$R")" "120,0" "a pass delivers the 120"
 is "$(nlog "$T/fs4" '^connect$')" 2 "over 2 connections (control/concurrency_domain 2)"
 
+# --- several connections share one pass: every message goes ------------------
+# Each connection takes its share by id, not by its place in a listing
+# that the other connections change while they deliver.
+if command -v smtp-sink >/dev/null 2>&1; then
+	R5=$T/root5
+	mkroot "$R5"
+	echo 4 >"$R5/control/concurrency_domain"
+	SINKPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	if [ "$(id -u)" -eq 0 ]; then
+		smtp-sink -u nobody "127.0.0.1:$SINKPORT" 100 &
+	else
+		smtp-sink "127.0.0.1:$SINKPORT" 100 &
+	fi
+	SERVER_PIDS="$SERVER_PIDS $!"
+	echo "127.0.0.1:$SINKPORT" >"$R5/domains/example.com/primary"
+	printf 'Subject: x\r\n\r\nbody\r\n' >"$T/m5"
+	printf 'Fs@origin.test\000Talice@example.com\000\000' >"$T/e5"
+	i=0
+	while [ $i -lt 600 ]; do
+		snf-queue -d "$R5" <"$T/m5" 1<"$T/e5" || break
+		i=$((i + 1))
+	done
+	is "$(queue_count "$R5" example.com)" 600 "600 messages queued"
+	snf-send -d "$R5" -1 example.com 2>"$T/send5.log"
+	is "$(queue_count "$R5"),$(grep -c '^snf-send.*delivered' "$T/send5.log")" \
+	    "0,600" "one pass over 4 connections to smtp-sink delivers all 600"
+else
+	skip "one pass over 4 connections delivers all" "smtp-sink is not installed"
+fi
+
 done_testing

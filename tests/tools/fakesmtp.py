@@ -21,15 +21,45 @@ Behaviour:
   --size N           offer SIZE N
   --no-ehlo          refuse EHLO with 502 (the client must say HELO)
   --name NAME        the name in the greeting [fake.primary]
+  --users ADDR,...   accept RCPT only for these addresses (any case;
+                     repeatable); 550 5.1.1 "user unknown" to any other,
+                     so the primary is not a catch-all
+  --rcpt-code CODE   answer every RCPT with CODE ("450", "554 5.7.1",
+                     "550" without an enhanced code...)
+  --mail-code CODE   answer MAIL with CODE
+  --no-greet         accept connections, read what comes, never greet
+  --rcpt-delay SECS  wait SECS before answering each RCPT
+
+Every RCPT command is a "RCPT ..." line of OUT/log (count them). The
+connections open right now are in OUT/conns, the most open at once so
+far in OUT/maxconns (both rewritten at each connect and close).
 """
 import argparse
 import os
 import socket
 import socketserver
 import threading
+import time
 
 lock = threading.Lock()
-state = {'n': 0, 'dropped': 0}
+state = {'n': 0, 'dropped': 0, 'conns': 0, 'maxconns': 0}
+
+
+def put(args, name, value):
+    """OUT/name := value, atomically (called with lock held)."""
+    tmp = os.path.join(args.dir, name + '.tmp')
+    with open(tmp, 'w') as f:
+        f.write('%d\n' % value)
+    os.rename(tmp, os.path.join(args.dir, name))
+
+
+def conns(args, delta):
+    with lock:
+        state['conns'] += delta
+        if state['conns'] > state['maxconns']:
+            state['maxconns'] = state['conns']
+            put(args, 'maxconns', state['maxconns'])
+        put(args, 'conns', state['conns'])
 
 
 def log(args, line):
@@ -51,7 +81,21 @@ class Handler(socketserver.StreamRequestHandler):
 
     def handle(self):
         a = self.server.args
+        conns(a, 1)
+        try:
+            self.session(a)
+        finally:
+            conns(a, -1)
+
+    def session(self, a):
         log(a, 'connect')
+        if a.no_greet:
+            while True:
+                cmd = self.line()
+                if cmd is None:
+                    log(a, 'eof')
+                    return
+                log(a, cmd)
         if a.silent:
             self.rfile.read()
             return
@@ -82,12 +126,21 @@ class Handler(socketserver.StreamRequestHandler):
                     self.reply(('250 ' if i == len(ext) - 1 else '250-') + e)
             elif verb == 'HELO':
                 self.reply('250 %s' % a.name)
+            elif verb == 'MAIL' and a.mail_code:
+                env = []
+                self.reply('%s refused' % a.mail_code)
             elif verb == 'MAIL':
                 env = [cmd]
                 self.reply('250 2.1.0 ok')
             elif verb == 'RCPT':
                 addr = cmd[cmd.find('<') + 1:cmd.find('>')].lower()
-                if addr in a.reject:
+                if a.rcpt_delay:
+                    time.sleep(a.rcpt_delay)
+                if a.rcpt_code:
+                    self.reply('%s <%s>: refused' % (a.rcpt_code, addr))
+                elif a.users is not None and addr not in a.users:
+                    self.reply('550 5.1.1 <%s>: user unknown' % addr)
+                elif addr in a.reject:
                     self.reply('550 5.1.1 <%s>: no such user' % addr)
                 elif addr in a.defer:
                     self.reply('450 4.2.1 <%s>: try later' % addr)
@@ -162,7 +215,15 @@ def main():
     ap.add_argument('--size', type=int, default=0)
     ap.add_argument('--no-ehlo', action='store_true')
     ap.add_argument('--name', default='fake.primary')
+    ap.add_argument('--users', action='append')
+    ap.add_argument('--rcpt-code')
+    ap.add_argument('--mail-code')
+    ap.add_argument('--no-greet', action='store_true')
+    ap.add_argument('--rcpt-delay', type=float, default=0)
     args = ap.parse_args()
+    if args.users is not None:
+        args.users = set(x.strip().lower() for u in args.users
+                         for x in u.split(',') if x.strip())
     args.reject = [x.lower() for x in args.reject]
     args.defer = [x.lower() for x in args.defer]
     os.makedirs(args.dir, exist_ok=True)
