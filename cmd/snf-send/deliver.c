@@ -1,13 +1,8 @@
 /*
  * deliver.c - one domain's deliveries, run in a child of the scheduler:
  * route, connect to the first host that greets, then one transaction per
- * queued message (all its recipients at once), and record each result.
- *
- * Per recipient: 2xx delivered; 4xx kept for a later attempt; 5xx
- * reported to the sender and dropped. A message leaves the queue when
- * its last recipient is done; a partly delivered one keeps only the
- * rest. A connection lost after the final dot is temporary: the message
- * is sent again later (a duplicate is acceptable, a loss is not).
+ * queued message (all its recipients at once, see common/deliver.c), and
+ * keep the domain's state.
  */
 #include <sys/stat.h>
 
@@ -92,324 +87,9 @@ list_items(int root, const char *domain, int due, struct items *it)
 	return 0;
 }
 
-/* set_result - record a reply (or a local reason) for one recipient. */
-static void
-set_result(struct rcpt_result *r, int code, const char *text)
-{
-	char	enh[16];
-
-	r->code = code;
-	strlcpy(r->text, text, sizeof(r->text));
-	if (smtpc_enhanced(text, enh, sizeof(enh)))
-		strlcpy(r->status, enh, sizeof(r->status));
-	else if (code >= 500)
-		strlcpy(r->status, "5.0.0", sizeof(r->status));
-	else if (code >= 200 && code < 300)
-		strlcpy(r->status, "2.0.0", sizeof(r->status));
-	else
-		strlcpy(r->status, "4.0.0", sizeof(r->status));
-}
-
-static void
-set_all(struct rcpt_result *r, size_t n, int code, const char *text)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		set_result(&r[i], code, text);
-}
-
-/* set_accepted - the recipients the server accepted get code. */
-static void
-set_accepted(struct rcpt_result *r, size_t n, int code, const char *text)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (r[i].code >= 200 && r[i].code < 300)
-			set_result(&r[i], code, text);
-}
-
-static int
-dead(int code)
-{
-	return code == -1 || code == 421;
-}
-
-/* mail_cmd - MAIL FROM with SIZE, BODY and the DSN parameters. */
-static int
-mail_cmd(struct smtpc *s, const struct envelope *e)
-{
-	struct buf	b;
-	int		r;
-
-	buf_init(&b, 0);
-	buf_printf(&b, "MAIL FROM:<%s>", e->sender);
-	if (s->ext & SMTPC_SIZE)
-		buf_printf(&b, " SIZE=%llu", (unsigned long long)e->size);
-	if ((s->ext & SMTPC_8BITMIME) && e->body && strcmp(e->body, "8BITMIME") == 0)
-		buf_adds(&b, " BODY=8BITMIME");
-	if ((s->ext & SMTPC_DSN) && e->ret)
-		buf_printf(&b, " RET=%s", e->ret);
-	if ((s->ext & SMTPC_DSN) && e->envid)
-		buf_printf(&b, " ENVID=%s", e->envid);
-	r = b.p ? smtpc_send(s, "%s", b.p) : -1;
-	buf_free(&b);
-	return r;
-}
-
-/* rcpt_cmd - RCPT TO for recipient i, with NOTIFY and ORCPT. */
-static int
-rcpt_cmd(struct smtpc *s, const struct envelope *e, size_t i)
-{
-	const struct env_rcpt	*r = &e->rcpt[i];
-	struct buf		 b;
-	int			 rv;
-
-	buf_init(&b, 0);
-	buf_printf(&b, "RCPT TO:<%s>", r->addr);
-	if ((s->ext & SMTPC_DSN) && r->notify)
-		buf_printf(&b, " NOTIFY=%s", r->notify);
-	if ((s->ext & SMTPC_DSN) && r->orcpt)
-		buf_printf(&b, " ORCPT=%s", r->orcpt);
-	rv = b.p ? smtpc_send(s, "%s", b.p) : -1;
-	buf_free(&b);
-	return rv;
-}
-
-/* rset - end a transaction that sent no message; -1 if the session died. */
-static int
-rset(struct smtpc *s)
-{
-	if (smtpc_send(s, "RSET") == -1)
-		return -1;
-	return dead(smtpc_reply(s, mono_ms() + s->t.mail)) ? -1 : 0;
-}
-
-/* send_message - after a 354: the message, the dot, the final reply. */
-static int
-send_message(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
-{
-	struct qbody	qb;
-	char		text[SMTPC_TEXT_MAX + 1];
-	int		code;
-
-	if (qbody_open(&qb, q) == -1) {
-		set_accepted(res, q->env.nrcpt, -1, "queued message unreadable");
-		return -1;
-	}
-	code = smtpc_data(s, &qb);
-	qbody_close(&qb);
-	strlcpy(text, s->text, sizeof(text));
-	if (code == -1 && strcmp(s->text, "queued message unreadable") != 0)
-		strlcat(text, " after DATA: the message may be delivered twice",
-		    sizeof(text));
-	set_accepted(res, q->env.nrcpt, code, text);
-	return dead(code) ? -1 : 0;
-}
-
-/*
- * transaction - one message to the connected server: MAIL, every RCPT,
- * DATA (all in one write when the server offers PIPELINING, else one at
- * a time). Fills res; returns 0 while the session is usable, -1 when it
- * is lost.
- */
-static int
-transaction(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
-{
-	const struct envelope	*e = &q->env;
-	size_t			 i, ok = 0;
-	int			 code, mail, pipe = s->ext & SMTPC_PIPELINING;
-	char			 text[SMTPC_TEXT_MAX + 1];
-
-	set_all(res, e->nrcpt, -1, "not attempted");
-	if (s->maxsize && e->size > s->maxsize) {
-		snprintf(text, sizeof(text), "552 5.3.4 message size %llu "
-		    "exceeds the limit of %s (%llu)", (unsigned long long)e->size,
-		    s->host, (unsigned long long)s->maxsize);
-		set_all(res, e->nrcpt, 552, text);
-		return 0;
-	}
-	if (mail_cmd(s, e) == -1)
-		return -1;
-	for (i = 0; pipe && i < e->nrcpt; i++)
-		if (rcpt_cmd(s, e, i) == -1)
-			return -1;
-	if (pipe && smtpc_send(s, "DATA") == -1)
-		return -1;
-	mail = smtpc_reply(s, mono_ms() + s->t.mail);
-	if (mail / 100 != 2)
-		set_all(res, e->nrcpt, mail, s->text);
-	if (dead(mail))
-		return -1;
-	if (!pipe && mail / 100 != 2)
-		return 0;
-	for (i = 0; i < e->nrcpt; i++) {
-		if (!pipe && rcpt_cmd(s, e, i) == -1)
-			return -1;
-		code = smtpc_reply(s, mono_ms() + s->t.rcpt);
-		if (dead(code)) {
-			set_all(res, e->nrcpt, code, s->text);
-			return -1;
-		}
-		if (mail / 100 == 2) {
-			set_result(&res[i], code, s->text);
-			ok += code / 100 == 2;
-		}
-	}
-	if (!pipe) {
-		if (ok == 0)
-			return rset(s);
-		if (smtpc_send(s, "DATA") == -1)
-			return -1;
-	}
-	code = smtpc_reply(s, mono_ms() + s->t.data_init);
-	if (code == 354 && ok == 0) {
-		/* 354 with no recipient accepted: end it empty, deliver nothing */
-		if (smtpc_send(s, ".") == -1 ||
-		    dead(smtpc_reply(s, mono_ms() + s->t.data_done)))
-			return -1;
-		return 0;
-	}
-	if (code != 354) {
-		set_accepted(res, e->nrcpt, code, s->text);
-		if (dead(code))
-			return -1;
-		return rset(s);
-	}
-	return send_message(s, q, res);
-}
-
-/*
- * apply - record the results of one transaction in the queue: report
- * permanent failures (the report is queued before the recipient is
- * dropped, so a crash can duplicate a report, never lose one), then
- * remove, rewrite with the remaining recipients, or defer the item.
- */
-static void
-apply(struct ctx *c, const char *path, struct qitem *q, const char *host,
-    struct rcpt_result *res, int dsn_ext)
-{
-	struct envelope	 keep = q->env;
-	struct env_rcpt	*kr;
-	size_t		 i, n = q->env.nrcpt, nk = 0, done = 0;
-	int64_t		 now = (int64_t)time(NULL);
-	const char	*id = strrchr(path, '/') + 1;
-
-	if ((kr = calloc(n, sizeof(*kr))) == NULL) {
-		warn_sys("out of memory: %s stays queued", id);
-		return;
-	}
-	if (report_failed(c, q, host, res, n) == -1)
-		for (i = 0; i < n; i++)	/* report not queued: retry later */
-			if (res[i].code >= 500)
-				res[i].code = -1;
-	if (!dsn_ext)
-		report_relayed(c, q, host, res, n);
-	for (i = 0; i < n; i++) {
-		const char *what = res[i].code >= 200 && res[i].code < 300 ?
-		    "delivered" : res[i].code >= 500 ? "bounced" : "deferred";
-
-		log_event("%s id=%s to=<%s> relay=%s reply=%s", what, id,
-		    logesc(q->env.rcpt[i].addr), logesc(host),
-		    logesc(res[i].text));
-		if (res[i].code >= 200 && res[i].code < 300)
-			done++;
-		else if (res[i].code < 500)
-			kr[nk++] = q->env.rcpt[i];
-	}
-	if (nk == 0) {
-		if (qitem_remove(c->root, path) == -1)
-			warn_sys("unable to remove %s", path);
-	} else if (nk < n) {
-		keep.rcpt = kr;
-		keep.nrcpt = nk;
-		if (qitem_rewrite(c->root, path, q, &keep, now + msg_delay(now -
-		    q->env.arrival, c->backoff_min, c->backoff_max)) == -1)
-			warn_sys("unable to rewrite %s (%zu of %zu done): "
-			    "they may be delivered again", path, done, n);
-	} else
-		(void)qitem_defer(q, now + msg_delay(now - q->env.arrival,
-		    c->backoff_min, c->backoff_max));
-	free(kr);
-}
-
-/* session - connect to the first host of r that greets and says EHLO. */
-static int
-session(struct ctx *c, const struct route *r, struct smtpc *s, char *err,
-    size_t errsize)
-{
-	char		 names[SELF_MAX][256];
-	const char	*self[SELF_MAX];
-	int		 i, code, ns;
-
-	ns = self_names(c->root, names, SELF_MAX);
-	for (i = 0; i < ns; i++)
-		self[i] = names[i];
-
-	for (i = 0; i < r->n; i++) {
-		s->t = c->t;
-		if (smtpc_connect(s, r->h[i].host, r->h[i].port) == -1) {
-			snprintf(err, errsize, "%s", s->text);
-			continue;
-		}
-		code = smtpc_greeting(s, self, ns);
-		if (code == 220)
-			code = smtpc_ehlo(s, c->me);
-		if (code / 100 == 2)
-			return 0;
-		snprintf(err, errsize, "%s[%s] said: ", r->h[i].host, s->addr);
-		strlcat(err, s->text, errsize);
-		if (code != -1)
-			smtpc_quit(s);
-		else
-			smtpc_close(s);
-	}
-	return -1;
-}
-
-/* verify - read the whole body once: its checksum holds. */
-static int
-verify(struct qitem *q)
-{
-	struct qbody	qb;
-	char		buf[65536];
-	ssize_t		n;
-
-	if (qbody_open(&qb, q) == -1)
-		return -1;
-	while ((n = qbody_read(&qb, buf, sizeof(buf))) > 0)
-		;
-	qbody_close(&qb);
-	return n == 0 ? 0 : -1;
-}
-
-/*
- * claim - lock item path and check that it is whole before a byte of it
- * goes out: a damaged item stays where it is, untouched, for the
- * operator, and never costs the domain its session.
- */
-static int
-claim(struct ctx *c, const char *path, const char *id, struct qitem *q)
-{
-	if (qitem_claim(c->root, path, q) == -1) {
-		if (errno == EBADMSG)
-			log_event("warning id=%s damaged: left in the queue "
-			    "untouched", id);
-		return -1;
-	}
-	if (verify(q) == -1) {
-		log_event("warning id=%s damaged: left in the queue untouched",
-		    id);
-		qitem_close(q);
-		return -1;
-	}
-	return 0;
-}
-
 /* bounce_all - every recipient of every item failed for good. */
 static void
-bounce_all(struct ctx *c, const char *domain, struct items *it, int code,
+bounce_all(struct dctx *c, const char *domain, struct items *it, int code,
     const char *text)
 {
 	struct rcpt_result	*res;
@@ -420,11 +100,11 @@ bounce_all(struct ctx *c, const char *domain, struct items *it, int code,
 	for (k = 0; k < it->n && !stopping; k++) {
 		snprintf(path, sizeof(path), QUEUE_MAIL "/%s/%s", domain,
 		    it->id[k]);
-		if (claim(c, path, it->id[k], &q) == -1)
+		if (dlv_claim(c, path, it->id[k], &q) == -1)
 			continue;
 		if ((res = calloc(q.env.nrcpt, sizeof(*res))) != NULL) {
-			set_all(res, q.env.nrcpt, code, text);
-			apply(c, path, &q, "none", res, 0);
+			dlv_set_all(res, q.env.nrcpt, code, text);
+			dlv_apply(c, path, &q, "none", res, 0);
 			free(res);
 		}
 		qitem_close(&q);
@@ -433,7 +113,7 @@ bounce_all(struct ctx *c, const char *domain, struct items *it, int code,
 
 /* deliver_items - this part's share of the items over session s. */
 static int
-deliver_items(struct ctx *c, const char *domain, struct items *it,
+deliver_items(struct dctx *c, const char *domain, struct items *it,
     struct smtpc *s, unsigned part, unsigned nparts)
 {
 	struct rcpt_result	*res;
@@ -450,14 +130,14 @@ deliver_items(struct ctx *c, const char *domain, struct items *it,
 			continue;
 		snprintf(path, sizeof(path), QUEUE_MAIL "/%s/%s", domain,
 		    it->id[k]);
-		if (claim(c, path, it->id[k], &q) == -1)
+		if (dlv_claim(c, path, it->id[k], &q) == -1)
 			continue;
 		if ((res = calloc(q.env.nrcpt, sizeof(*res))) == NULL) {
 			qitem_close(&q);
 			break;
 		}
-		alive = transaction(s, &q, res) == 0;
-		apply(c, path, &q, host, res, s->ext & SMTPC_DSN);
+		alive = dlv_transaction(s, &q, res) == 0;
+		dlv_apply(c, path, &q, host, res, s->ext & SMTPC_DSN);
 		free(res);
 		qitem_close(&q);
 	}
@@ -470,7 +150,7 @@ deliver_items(struct ctx *c, const char *domain, struct items *it,
  * several connections to one domain share the work.
  */
 void
-deliver_domain(struct ctx *c, const char *domain, int force, unsigned part,
+deliver_domain(struct dctx *c, const char *domain, int force, unsigned part,
     unsigned nparts)
 {
 	struct dstate	st;
@@ -502,7 +182,7 @@ deliver_domain(struct ctx *c, const char *domain, int force, unsigned part,
 			state_fail(c, domain, &st, r.why);
 		goto out;
 	}
-	if (session(c, &r, &s, err, sizeof(err)) == -1) {
+	if (dlv_session(c, &r, &s, err, sizeof(err)) == -1) {
 		if (part == 0)
 			state_fail(c, domain, &st, err);
 		goto out;

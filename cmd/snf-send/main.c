@@ -51,7 +51,7 @@ struct names {
 volatile sig_atomic_t	 stopping;
 static struct child	*kids;
 static unsigned		 nkids;
-static struct ctx	 ctx;
+static struct dctx	 ctx;
 
 static void
 on_term(int sig)

@@ -42,7 +42,7 @@ printable(char *dst, size_t size, const char *src)
 
 /* alert_program - domains/D/alert, else control/alert; NULL if none. */
 static int
-alert_program(struct ctx *c, const char *domain, char *path, size_t size)
+alert_program(struct dctx *c, const char *domain, char *path, size_t size)
 {
 	char	rel[300];
 
@@ -72,7 +72,7 @@ setenv_num(const char *name, long long v)
  * wait for it at most ALERT_TIMEOUT seconds. Its output goes to our log.
  */
 static void
-alert(struct ctx *c, const char *domain, const struct dstate *st,
+alert(struct dctx *c, const char *domain, const struct dstate *st,
     const char *event)
 {
 	char	prog[4096];
@@ -128,7 +128,7 @@ alert(struct ctx *c, const char *domain, const struct dstate *st,
  * when it was up before.
  */
 void
-state_fail(struct ctx *c, const char *domain, struct dstate *st,
+state_fail(struct dctx *c, const char *domain, struct dstate *st,
     const char *error)
 {
 	int64_t	now = (int64_t)time(NULL), delay = c->backoff_min;
@@ -159,7 +159,7 @@ state_fail(struct ctx *c, const char *domain, struct dstate *st,
 
 /* state_ok - a session with the domain's host worked. */
 void
-state_ok(struct ctx *c, const char *domain, struct dstate *st)
+state_ok(struct dctx *c, const char *domain, struct dstate *st)
 {
 	int	was_down = st->up == 0;
 
@@ -186,7 +186,7 @@ state_ok(struct ctx *c, const char *domain, struct dstate *st)
  * 0 for never) runs the alert program once until it drops below.
  */
 void
-state_waiting(struct ctx *c, const char *domain, struct dstate *st,
+state_waiting(struct dctx *c, const char *domain, struct dstate *st,
     uint64_t count, uint64_t bytes, int64_t oldest)
 {
 	char		path[300];
@@ -207,18 +207,4 @@ state_waiting(struct ctx *c, const char *domain, struct dstate *st,
 		alert(c, domain, st, "threshold");
 	} else if (st->over && (thr == 0 || count < thr))
 		st->over = 0;
-}
-
-/*
- * msg_delay - how long a message that got a temporary refusal waits:
- * half its age, within the backoff bounds (older mail is tried less).
- */
-int64_t
-msg_delay(int64_t age, int64_t min, int64_t max)
-{
-	int64_t	d = age / 2;
-
-	if (d < min)
-		d = min;
-	return d > max ? max : d;
 }

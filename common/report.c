@@ -1,5 +1,5 @@
 /*
- * report.c - delivery status notifications from snf-send: "failed" for
+ * report.c - delivery status notifications from a delivery: "failed" for
  * recipients refused for good, "relayed" for recipients that asked for
  * NOTIFY=SUCCESS when the next server could not carry the request on.
  * Never for a message with the null sender: no report ever answers a
@@ -12,11 +12,11 @@
 #include "dsn.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "send.h"
+#include "deliver.h"
 
 /* queue_report - compose and queue one report; 0 when queued. */
 static int
-queue_report(struct ctx *c, struct qitem *q, struct dsn_rcpt *d, size_t n,
+queue_report(struct dctx *c, struct qitem *q, struct dsn_rcpt *d, size_t n,
     const char *why)
 {
 	struct buf	msg;
@@ -80,7 +80,7 @@ collect(struct qitem *q, const char *host, struct rcpt_result *res,
  * null sender), -1 when the report could not be queued.
  */
 int
-report_failed(struct ctx *c, struct qitem *q, const char *host,
+report_failed(struct dctx *c, struct qitem *q, const char *host,
     struct rcpt_result *res, size_t n)
 {
 	struct dsn_rcpt	*d;
@@ -102,7 +102,7 @@ report_failed(struct ctx *c, struct qitem *q, const char *host,
 
 /* report_relayed - NOTIFY=SUCCESS, carried no further: say "relayed". */
 void
-report_relayed(struct ctx *c, struct qitem *q, const char *host,
+report_relayed(struct dctx *c, struct qitem *q, const char *host,
     struct rcpt_result *res, size_t n)
 {
 	struct dsn_rcpt	*d;
