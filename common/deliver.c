@@ -17,13 +17,62 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "control.h"
 #include "deliver.h"
 #include "die.h"
 #include "log.h"
+#include "qinject.h"
 #include "qupdate.h"
 #include "route.h"
 
 #define SELF_MAX	32
+
+static int64_t
+secs(int root, const char *name, int64_t dflt)
+{
+	int64_t	v;
+
+	if (control_duration(root, name, dflt, &v) == -1) {
+		log_event("warning %s is not a duration: using %llds", name,
+		    (long long)dflt);
+		return dflt;
+	}
+	return v;
+}
+
+/*
+ * dlv_settings - fill c (root and rootpath set) from the root folder:
+ * this host's name, the client time limits (RFC 5321 4.5.3.2 defaults)
+ * and the backoff bounds, and the queue writer to use.
+ */
+void
+dlv_settings(struct dctx *c)
+{
+	struct smtpc_timeouts	*t = &c->t;
+	int			 r = c->root;
+
+	smtpc_timeouts_default(t);
+	control_me(r, c->me, sizeof(c->me));
+	t->connect = secs(r, "control/timeout_connect", t->connect / 1000) * 1000;
+	t->greeting = secs(r, "control/timeout_greeting", t->greeting / 1000) *
+	    1000;
+	t->helo = secs(r, "control/timeout_helo", t->helo / 1000) * 1000;
+	t->mail = secs(r, "control/timeout_mail", t->mail / 1000) * 1000;
+	t->rcpt = secs(r, "control/timeout_rcpt", t->rcpt / 1000) * 1000;
+	t->data_init = secs(r, "control/timeout_data", t->data_init / 1000) *
+	    1000;
+	t->data_block = secs(r, "control/timeout_block", t->data_block / 1000) *
+	    1000;
+	t->data_done = secs(r, "control/timeout_dot", t->data_done / 1000) *
+	    1000;
+	c->backoff_min = secs(r, "control/backoff_min", 60);
+	c->backoff_max = secs(r, "control/backoff_max", 3600);
+	if (c->backoff_min < 1)
+		c->backoff_min = 1;
+	if (c->backoff_max < c->backoff_min)
+		c->backoff_max = c->backoff_min;
+	c->queueprog = qinject_prog();
+}
 
 /*
  * dlv_delay - how long a message that got a temporary refusal waits:

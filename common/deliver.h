@@ -30,6 +30,7 @@ struct rcpt_result {
 };
 
 /* deliver.c */
+void	dlv_settings(struct dctx *);
 int64_t	dlv_delay(int64_t, int64_t, int64_t);
 void	dlv_set_all(struct rcpt_result *, size_t, int, const char *);
 int	dlv_claim(struct dctx *, const char *, const char *, struct qitem *);

@@ -132,8 +132,10 @@ original(struct buf *b, struct qitem *q, int full)
 }
 
 static int
-rcpt_block(struct buf *b, const struct dsn_rcpt *r)
+rcpt_block(struct buf *b, const struct dsn_rcpt *r, const struct dsn_info *in)
 {
+	char	until[64];
+
 	if (buf_printf(b, "\r\nFinal-Recipient: rfc822; %s\r\n", r->addr) == -1)
 		return -1;
 	if (r->orcpt && *r->orcpt && buf_printf(b, "Original-Recipient: %s\r\n",
@@ -147,6 +149,12 @@ rcpt_block(struct buf *b, const struct dsn_rcpt *r)
 	if (r->diag && buf_printf(b, "Diagnostic-Code: smtp; %.*s\r\n",
 	    DSN_DIAG_MAX, r->diag) == -1)
 		return -1;
+	/* RFC 3464 2.3.9: how long a delayed message is still tried */
+	if (in->retry_until > 0 && strcmp(r->action, "delayed") == 0) {
+		rfc5322_date(until, sizeof(until), (time_t)in->retry_until);
+		if (buf_printf(b, "Will-Retry-Until: %s\r\n", until) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -157,6 +165,19 @@ rcpt_block(struct buf *b, const struct dsn_rcpt *r)
 int
 dsn_make(struct buf *b, const char *me, struct qitem *q,
     const struct dsn_rcpt *r, size_t n, const char *why)
+{
+	struct dsn_info	in = { why, NULL, 0 };
+
+	return dsn_make_info(b, me, q, r, n, &in);
+}
+
+/*
+ * dsn_make_info - dsn_make with more to say: a note for the text line
+ * of each recipient that has no diagnostic, and Will-Retry-Until.
+ */
+int
+dsn_make_info(struct buf *b, const char *me, struct qitem *q,
+    const struct dsn_rcpt *r, size_t n, const struct dsn_info *in)
 {
 	const struct envelope	*e = &q->env;
 	char			 now[64], arrived[64], bnd[64];
@@ -180,11 +201,13 @@ dsn_make(struct buf *b, const char *me, struct qitem *q,
 	    "Undelivered Mail Returned to Sender" :
 	    strcmp(r[0].action, "delayed") == 0 ? "Delayed Mail (still being "
 	    "retried)" : "Successful Mail Delivery Report", now,
-	    (long long)time(NULL), arc4random(), me, bnd, bnd, me, why) == -1)
+	    (long long)time(NULL), arc4random(), me, bnd, bnd, me,
+	    in->why) == -1)
 		return -1;
 	for (i = 0; i < n; i++)
 		if (buf_printf(b, "<%s>: %.*s\r\n", r[i].addr, DSN_DIAG_MAX,
-		    r[i].diag ? r[i].diag : r[i].status) == -1)
+		    r[i].diag ? r[i].diag : in->note ? in->note :
+		    r[i].status) == -1)
 			return -1;
 	if (buf_printf(b, "\r\n--%s\r\nContent-Type: message/delivery-status\r\n"
 	    "\r\nReporting-MTA: dns; %s\r\n", bnd, me) == -1 ||
@@ -195,13 +218,62 @@ dsn_make(struct buf *b, const char *me, struct qitem *q,
 	    buf_printf(b, "Arrival-Date: %s\r\n", arrived) == -1)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (rcpt_block(b, &r[i]) == -1)
+		if (rcpt_block(b, &r[i], in) == -1)
 			return -1;
 	if (buf_printf(b, "\r\n--%s\r\nContent-Type: %s\r\n\r\n", bnd,
 	    full ? "message/rfc822" : "text/rfc822-headers") == -1 ||
 	    original(b, q, full) == -1)
 		return -1;
 	return buf_printf(b, "\r\n--%s--\r\n", bnd);
+}
+
+/* held_span - an age in words: whole days, else hours, minutes, seconds. */
+static void
+held_span(char *dst, size_t size, int64_t age)
+{
+	static const struct {
+		int64_t		 secs;
+		const char	*name;
+	} units[] = {
+		{ 86400, "day" }, { 3600, "hour" }, { 60, "minute" },
+		{ 1, "second" }
+	};
+	long long	n;
+	size_t		i;
+
+	if (age < 0)
+		age = 0;
+	for (i = 0; i < 3 && age < units[i].secs; i++)
+		;
+	n = (long long)(age / units[i].secs);
+	snprintf(dst, size, "%lld %s%s", n, units[i].name, n == 1 ? "" : "s");
+}
+
+/*
+ * dsn_held_why - the explanation of a report about a message held age
+ * seconds for a destination that did not answer: "failed" (its lifetime
+ * is over, it is returned) or "delayed" (tried until the time until).
+ * Returns 0, or -1 when it does not fit in size.
+ */
+int
+dsn_held_why(char *dst, size_t size, const char *action, int64_t age,
+    int64_t until)
+{
+	char	span[64], date[64];
+	int	k;
+
+	held_span(span, sizeof(span), age);
+	if (strcmp(action, "delayed") == 0) {
+		rfc5322_date(date, sizeof(date), (time_t)until);
+		k = snprintf(dst, size, "This message has been held %s, the "
+		    "destination has not come back yet. It will be tried "
+		    "until %s; you need do nothing now, and you will be told "
+		    "if it has to be returned.", span, date);
+	} else
+		k = snprintf(dst, size, "This message was held %s, the "
+		    "destination did not come back. It was not delivered to "
+		    "the recipients below and will not be tried again.", span);
+	return k < 0 || (size_t)k >= size ? -1 : 0;
 }
 
 /*

@@ -6,6 +6,7 @@
 #define SNF_DSN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "queue.h"
@@ -21,9 +22,18 @@ struct dsn_rcpt {
 	const char	*diag;		/* Diagnostic-Code text (smtp), or NULL */
 };
 
+struct dsn_info {		/* what a report says besides the recipients */
+	const char	*why;		/* the paragraph of explanation */
+	const char	*note;		/* text line when a rcpt has no diag */
+	int64_t		 retry_until;	/* Will-Retry-Until (delayed), or 0 */
+};
+
 int	dsn_wanted(const char *, const char *);
 int	dsn_make(struct buf *, const char *, struct qitem *,
 	    const struct dsn_rcpt *, size_t, const char *);
+int	dsn_make_info(struct buf *, const char *, struct qitem *,
+	    const struct dsn_rcpt *, size_t, const struct dsn_info *);
+int	dsn_held_why(char *, size_t, const char *, int64_t, int64_t);
 int	dsn_queue(const char *, int, const char *, const char *,
 	    const struct buf *,
 	    char *, size_t);

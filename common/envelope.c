@@ -146,6 +146,10 @@ parse_line(struct envelope *e, char key, char *val)
 	case 'B': e->body = val; return 0;
 	case 'I': e->client = val; return 0;
 	case 'H': e->helo = val; return 0;
+	case 'W':	/* once, and a real time: 0 would mean "not warned" */
+		if (e->warned || int_parse(val, &e->warned) == -1)
+			return -1;
+		return e->warned > 0 ? 0 : -1;
 	case 'U': e->smtputf8 = 1; return *val ? -1 : 0;
 	case 'Z': e->zlib = 1; return *val ? -1 : 0;
 	}
@@ -218,7 +222,9 @@ env_format(const struct envelope *e, struct buf *b)
 	    add_line(b, 'I', e->client) == -1 ||
 	    add_line(b, 'H', e->helo) == -1 ||
 	    (e->smtputf8 && buf_adds(b, "U \n") == -1) ||
-	    (e->zlib && buf_adds(b, "Z \n") == -1))
+	    (e->zlib && buf_adds(b, "Z \n") == -1) ||
+	    (e->warned &&
+	    buf_printf(b, "W %lld\n", (long long)e->warned) == -1))
 		return -1;
 	for (i = 0; i < e->nrcpt; i++)
 		if (add_line(b, 'T', e->rcpt[i].addr) == -1 ||

@@ -32,6 +32,7 @@ struct envelope {
 	int		 smtputf8;	/* SMTPUTF8 was given */
 	int		 zlib;		/* body stored deflated (zlib format) */
 	uint64_t	 size;		/* message bytes before compression */
+	int64_t		 warned;	/* time of the delay warning, or 0 */
 	size_t		 nrcpt;
 	size_t		 rcptcap;
 	struct env_rcpt	*rcpt;

@@ -114,6 +114,7 @@ qitem_read(int fd, struct qitem *q)
 	if (fstat(fd, &st) == -1)
 		return -1;
 	q->filesize = st.st_size;
+	q->mtime = (int64_t)st.st_mtime;
 	if (st.st_size < QUEUE_TRAILER ||
 	    pread(fd, tr, sizeof(tr), st.st_size - QUEUE_TRAILER) !=
 	    (ssize_t)sizeof(tr))
@@ -287,4 +288,24 @@ qitem_append_env(int fd, const struct envelope *e, uint32_t bodycrc)
 		r = 0;
 	buf_free(&b);
 	return r;
+}
+
+/*
+ * queue_trigger - wake a waiting snf-send: one byte into the FIFO
+ * queue/trigger, without waiting. Nobody listening, or no FIFO (a plain
+ * file there is never written), is fine.
+ */
+void
+queue_trigger(int root)
+{
+	struct stat	st;
+	int		fd;
+
+	fd = openat(root, QUEUE_DIR "/trigger", O_WRONLY | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)!write(fd, "", 1);
+	close(fd);
 }

@@ -28,6 +28,7 @@
 struct qitem {
 	int		 fd;
 	off_t		 filesize;
+	int64_t		 mtime;		/* when the item is next due */
 	off_t		 bodylen;	/* stored body bytes */
 	uint32_t	 bodycrc;
 	char		*envtext;
@@ -55,5 +56,6 @@ int	qbody_open(struct qbody *, const struct qitem *);
 ssize_t	qbody_read(struct qbody *, void *, size_t);
 void	qbody_close(struct qbody *);
 int	qitem_append_env(int, const struct envelope *, uint32_t);
+void	queue_trigger(int);
 
 #endif

@@ -478,22 +478,6 @@ commit(int64_t arrival)
 	}
 }
 
-/* trigger - wake a waiting snf-send; nobody listening is fine. */
-static void
-trigger(void)
-{
-	struct stat	st;
-	int		fd;
-
-	fd = openat(root, QUEUE_DIR "/trigger", O_WRONLY | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (fd == -1)
-		return;
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
-		(void)!write(fd, "", 1);
-	close(fd);
-}
-
 static int
 want_compress(const char *domain)
 {
@@ -534,7 +518,7 @@ queue_inject(int rootfd)
 		groups[i].compress = want_compress(groups[i].env.domain);
 	prepare();
 	commit(arrival);
-	trigger();
+	queue_trigger(root);
 	buf_init(&ok, 0);
 	buf_adds(&ok, "K");
 	for (i = 0; i < ngroups; i++) {

@@ -1,8 +1,9 @@
 /*
- * list.c - snf-queue's read-only verbs. Output is for scripts: one line
- * per domain or message, fields separated by tabs, stable order (domains
- * by name, messages by arrival). Addresses cannot contain a tab, so the
- * recipients are the last fields of a list line.
+ * list.c - snf-queue's read-only verbs, status and list. Output is for
+ * scripts: one line per domain or message, fields separated by tabs,
+ * stable order (domains by name, messages by arrival). Addresses cannot
+ * contain a tab, so the recipients are the last fields of a line. Only
+ * at a terminal does status add a summary line, starting with "#".
  */
 #include <sys/stat.h>
 
@@ -24,108 +25,26 @@
 #include "queue.h"
 #include "snfq.h"
 
-struct names {
-	char	**v;
-	size_t	  n, cap;
-};
-
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void
-names_add(struct names *ns, const char *s)
-{
-	if (ns->n == ns->cap) {
-		ns->cap = ns->cap ? ns->cap * 2 : 64;
-		ns->v = reallocarray(ns->v, ns->cap, sizeof(*ns->v));
-		if (ns->v == NULL)
-			die_sys(SNF_EXIT_TEMP, "out of memory");
-	}
-	if ((ns->v[ns->n++] = strdup(s)) == NULL)
-		die_sys(SNF_EXIT_TEMP, "out of memory");
-}
-
-/* names_sort - sort and drop repeated names. */
-static void
-names_sort(struct names *ns)
-{
-	size_t	i, j = 0;
-
-	if (ns->n > 1)
-		qsort(ns->v, ns->n, sizeof(*ns->v), cmp_names);
-	for (i = 0; i < ns->n; i++) {
-		if (j > 0 && strcmp(ns->v[j - 1], ns->v[i]) == 0) {
-			free(ns->v[i]);
-			continue;
-		}
-		ns->v[j++] = ns->v[i];
-	}
-	ns->n = j;
-}
-
-static void
-names_free(struct names *ns)
-{
-	size_t	i;
-
-	for (i = 0; i < ns->n; i++)
-		free(ns->v[i]);
-	free(ns->v);
-	ns->v = NULL;
-	ns->n = ns->cap = 0;
-}
-
-/* read_names - entries of folder path accepted by ok(); missing is empty. */
-static void
-read_names(int root, const char *path, int (*ok)(const char *),
-    struct names *ns)
-{
-	struct dirent	*de;
-	DIR		*d;
-	int		 fd;
-
-	fd = openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return;
-		die_sys(SNF_EXIT_TEMP, "unable to open %s", path);
-	}
-	if ((d = fdopendir(fd)) == NULL)
-		die_sys(SNF_EXIT_TEMP, "unable to read %s", path);
-	while ((de = readdir(d)) != NULL)
-		if (ok(de->d_name))
-			names_add(ns, de->d_name);
-	closedir(d);
-	names_sort(ns);
-}
-
 static int
 domain_ok(const char *name)
 {
 	return name[0] != '.' && env_domain_ok(name);
 }
 
-/* domains - the named domains, or every protected or queued one. */
+/* domains - the named domains, or every protected, queued or held one. */
 static void
-domains(int root, int argc, char **argv, struct names *ns)
+domains(int root, const struct names *named, struct names *ns)
 {
-	int	i;
+	size_t	i;
 
-	if (argc > 0) {
-		for (i = 0; i < argc; i++) {
-			lowercase(argv[i]);
-			if (!domain_ok(argv[i]))
-				die(SNF_EXIT_PERM, "not a domain name: %s", argv[i]);
-			names_add(ns, argv[i]);
-		}
-		names_sort(ns);
+	if (named->n > 0) {
+		for (i = 0; i < named->n; i++)
+			names_add(ns, named->v[i]);
 		return;
 	}
 	read_names(root, "domains", domain_ok, ns);
 	read_names(root, QUEUE_MAIL, domain_ok, ns);
+	read_names(root, QUEUE_HOLD, domain_ok, ns);
 	names_sort(ns);
 }
 
@@ -190,62 +109,139 @@ status_line(int root, const char *domain, size_t count,
 	    callout_state(root, domain, now), st.error);
 }
 
+/* tally - count the items of one domain in one folder. */
+static void
+tally(int root, const char *base, const char *domain, size_t *count,
+    unsigned long long *bytes, int64_t *oldest)
+{
+	struct names	ids = { 0 };
+	struct stat	st;
+	char		path[600];
+	size_t		j;
+
+	snprintf(path, sizeof(path), "%s/%s", base, domain);
+	read_names(root, path, queue_id_valid, &ids);
+	for (j = 0; j < ids.n; j++) {
+		snprintf(path, sizeof(path), "%s/%s/%s", base, domain, ids.v[j]);
+		if (fstatat(root, path, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;	/* delivered meanwhile */
+		(*count)++;
+		*bytes += (unsigned long long)st.st_size;
+		if (queue_id_time(ids.v[j]) < *oldest)
+			*oldest = queue_id_time(ids.v[j]);
+	}
+	names_free(&ids);
+}
+
+struct total {
+	size_t			domains, down, held, messages;
+	unsigned long long	bytes;
+	int64_t			oldest;
+};
+
+/* summary - one line for a person at a terminal, never for a pipe. */
+static void
+summary(const struct total *t, int64_t now)
+{
+	int64_t	age = t->messages ? age_of(t->oldest, now) : 0;
+
+	if (!isatty(1))
+		return;
+	printf("# %zu domains, %zu down, %zu held; %zu messages, %.1f MB, "
+	    "oldest %lldd%02lldh%02lldm\n", t->domains, t->down, t->held,
+	    t->messages, (double)t->bytes / 1e6, (long long)(age / 86400),
+	    (long long)(age % 86400 / 3600), (long long)(age % 3600 / 60));
+}
+
+static int
+verbose_one(int root, struct sel *s, const struct item *it, void *arg)
+{
+	struct qitem	q;
+	int64_t		now = *(int64_t *)arg;
+	size_t		i;
+
+	(void)s;
+	if (qitem_open(root, it->path, &q) == -1)
+		return 0;
+	printf("%s\t%s\t%s\t%lld\t%llu\t%lld\t%s", it->id, it->domain,
+	    it->where == SEL_HOLD ? "held" : "queued",
+	    (long long)age_of(q.env.arrival, now),
+	    (unsigned long long)q.env.size, (long long)(it->where == SEL_MAIL &&
+	    q.mtime > now ? q.mtime - now : 0),
+	    q.env.sender[0] ? q.env.sender : "<>");
+	for (i = 0; i < q.env.nrcpt; i++)
+		printf("\t%s", q.env.rcpt[i].addr);
+	putchar('\n');
+	qitem_close(&q);
+	return 1;
+}
+
+/*
+ * queue_status - one line per domain (see status_line), or with -v one
+ * line per message: id, domain, queued or held, age, size, seconds to
+ * its next attempt, sender, recipients.
+ */
 int
 queue_status(int root, int argc, char **argv)
 {
-	struct names	 ds = { 0 }, ids;
-	struct stat	 st;
-	char		 path[600];
-	int64_t		 now = (int64_t)time(NULL), oldest;
+	struct names	 ds = { 0 };
+	struct total	 t;
+	struct sel	 s;
+	struct dstate	 st;
 	unsigned long long bytes;
-	size_t		 i, j, count;
+	int64_t		 now = (int64_t)time(NULL), oldest;
+	size_t		 i, count;
+	char		 path[300];
 
-	domains(root, argc, argv, &ds);
+	sel_parse(argc, argv, "v", &s);
+	if (s.verbose) {
+		sel_each(root, &s, SEL_MAIL | SEL_HOLD, verbose_one, &now);
+		return SNF_EXIT_OK;
+	}
+	domains(root, &s.domains, &ds);
+	memset(&t, 0, sizeof(t));
+	t.oldest = now;
 	for (i = 0; i < ds.n; i++) {
-		memset(&ids, 0, sizeof(ids));
-		snprintf(path, sizeof(path), QUEUE_MAIL "/%s", ds.v[i]);
-		read_names(root, path, queue_id_valid, &ids);
 		bytes = 0;
 		count = 0;
 		oldest = now;
-		for (j = 0; j < ids.n; j++) {
-			snprintf(path, sizeof(path), QUEUE_MAIL "/%s/%s",
-			    ds.v[i], ids.v[j]);
-			if (fstatat(root, path, &st, AT_SYMLINK_NOFOLLOW) == -1)
-				continue;	/* delivered meanwhile */
-			count++;
-			bytes += (unsigned long long)st.st_size;
-			if (queue_id_time(ids.v[j]) < oldest)
-				oldest = queue_id_time(ids.v[j]);
-		}
+		tally(root, QUEUE_MAIL, ds.v[i], &count, &bytes, &oldest);
+		tally(root, QUEUE_HOLD, ds.v[i], &count, &bytes, &oldest);
 		status_line(root, ds.v[i], count, bytes,
 		    count ? age_of(oldest, now) : 0, now);
-		names_free(&ids);
+		state_read(root, ds.v[i], &st);
+		t.domains++;
+		t.down += st.up == 0;
+		t.held += domain_path(path, sizeof(path), ds.v[i], "hold") == 0 &&
+		    faccessat(root, path, F_OK, 0) == 0;
+		t.messages += count;
+		t.bytes += bytes;
+		if (oldest < t.oldest)
+			t.oldest = oldest;
 	}
 	names_free(&ds);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		die_sys(SNF_EXIT_TEMP, "unable to write the status");
+	summary(&t, now);
 	return SNF_EXIT_OK;
 }
 
 static int	unreadable;	/* items that could not be read */
 
-static void
-list_item(int root, const char *domain, const char *id, int64_t now)
+static int
+list_one(int root, struct sel *s, const struct item *it, void *arg)
 {
 	struct qitem	q;
-	char		path[600];
+	int64_t		now = *(int64_t *)arg;
 	size_t		i;
 
-	snprintf(path, sizeof(path), QUEUE_MAIL "/%s/%s", domain, id);
-	if (qitem_open(root, path, &q) == -1) {
+	(void)s;
+	if (qitem_open(root, it->path, &q) == -1) {
 		if (errno != ENOENT) {
-			warn_sys("unable to read %s", path);
+			warn_sys("unable to read %s", it->path);
 			unreadable++;
 		}
-		return;
+		return 0;
 	}
-	printf("%s\t%s\t%lld\t%llu\t%s", id, q.env.domain,
+	printf("%s\t%s\t%lld\t%llu\t%s", it->id, q.env.domain,
 	    (long long)age_of(q.env.arrival, now),
 	    (unsigned long long)q.env.size,
 	    q.env.sender[0] ? q.env.sender : "<>");
@@ -253,27 +249,20 @@ list_item(int root, const char *domain, const char *id, int64_t now)
 		printf("\t%s", q.env.rcpt[i].addr);
 	putchar('\n');
 	qitem_close(&q);
+	return 1;
 }
 
+/*
+ * queue_list - one line per message waiting for delivery (held ones are
+ * in status -v): id, domain, age, size, sender or <>, recipients.
+ */
 int
 queue_list(int root, int argc, char **argv)
 {
-	struct names	 ds = { 0 }, ids;
-	char		 path[600];
-	int64_t		 now = (int64_t)time(NULL);
-	size_t		 i, j;
+	struct sel	s;
+	int64_t		now = (int64_t)time(NULL);
 
-	domains(root, argc, argv, &ds);
-	for (i = 0; i < ds.n; i++) {
-		memset(&ids, 0, sizeof(ids));
-		snprintf(path, sizeof(path), QUEUE_MAIL "/%s", ds.v[i]);
-		read_names(root, path, queue_id_valid, &ids);
-		for (j = 0; j < ids.n; j++)
-			list_item(root, ds.v[i], ids.v[j], now);
-		names_free(&ids);
-	}
-	names_free(&ds);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		die_sys(SNF_EXIT_TEMP, "unable to write the list");
+	sel_parse(argc, argv, "r:s:a:b:i:", &s);
+	sel_each(root, &s, SEL_MAIL, list_one, &now);
 	return unreadable ? SNF_EXIT_TEMP : SNF_EXIT_OK;
 }

@@ -1,9 +1,18 @@
 /*
- * snf-queue - put one message into the queue, or show the queue.
+ * snf-queue - put one message into the queue, show the queue, and the
+ * operator's verbs for a long outage (see snf-queue(8)).
  *
  *   snf-queue [-d DIR]                  message on fd 0, envelope on fd 1
- *   snf-queue [-d DIR] status [DOMAIN...]
+ *   snf-queue [-d DIR] status [-v] [DOMAIN...]
  *   snf-queue [-d DIR] list [DOMAIN...]
+ *   snf-queue [-d DIR] hold|unhold [SELECTION] [DOMAIN...]
+ *   snf-queue [-d DIR] requeue|release [SELECTION] [DOMAIN...]
+ *   snf-queue [-d DIR] release -H HOST[:PORT] | -m ADDRESS [SELECTION]
+ *   snf-queue [-d DIR] export -o DIR | -z FILE [-x] [SELECTION]
+ *   snf-queue [-d DIR] remove -y [SELECTION] [DOMAIN...]
+ *
+ * SELECTION: -n (dry run), -i ID, -r RECIPIENT, -s SENDER, -a AGE
+ * (at least), -b AGE (at most).
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -16,21 +25,23 @@
 #include "qwrite.h"
 #include "snfq.h"
 
+const char	*rootpath;
+
 static void
 usage(void)
 {
-	die(SNF_EXIT_PERM, "usage: snf-queue [-d dir] [status|list "
-	    "[domain ...]]");
+	die(SNF_EXIT_PERM, "usage: snf-queue [-d dir] [status|list|hold|"
+	    "unhold|requeue|release|export|remove ...]; see snf-queue(8)");
 }
 
 int
 main(int argc, char **argv)
 {
-	const char	*dir = NULL;
-	int		 ch, root;
+	const char	*dir = NULL, *verb;
+	int		 ch, root, r;
 
 	progname = "snf-queue";
-	while ((ch = getopt(argc, argv, "d:")) != -1) {
+	while ((ch = getopt(argc, argv, "+d:")) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -41,14 +52,31 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	rootpath = root_path(dir);
 	if ((root = root_open(dir)) == -1)
 		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",
-		    root_path(dir));
+		    rootpath);
 	if (argc == 0)
 		return queue_inject(root);
-	if (strcmp(argv[0], "status") == 0)
-		return queue_status(root, argc - 1, argv + 1);
-	if (strcmp(argv[0], "list") == 0)
-		return queue_list(root, argc - 1, argv + 1);
-	usage();
+	signal(SIGPIPE, SIG_IGN);
+	verb = argv[0];
+	if (strcmp(verb, "status") == 0)
+		r = queue_status(root, argc, argv);
+	else if (strcmp(verb, "list") == 0)
+		r = queue_list(root, argc, argv);
+	else if (strcmp(verb, "hold") == 0 || strcmp(verb, "unhold") == 0)
+		r = queue_hold(root, argc, argv, verb[0] == 'h');
+	else if (strcmp(verb, "requeue") == 0)
+		r = queue_requeue(root, argc, argv, 0);
+	else if (strcmp(verb, "release") == 0)
+		r = queue_release(root, argc, argv);
+	else if (strcmp(verb, "export") == 0)
+		r = queue_export(root, argc, argv);
+	else if (strcmp(verb, "remove") == 0)
+		r = queue_remove(root, argc, argv);
+	else
+		usage();
+	if (fflush(stdout) == EOF)
+		die_sys(SNF_EXIT_TEMP, "unable to write");
+	return r;
 }

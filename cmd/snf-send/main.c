@@ -66,19 +66,6 @@ on_chld(int sig)
 	(void)sig;	/* only to interrupt poll(2) */
 }
 
-static int64_t
-secs(const char *name, int64_t dflt)
-{
-	int64_t	v;
-
-	if (control_duration(ctx.root, name, dflt, &v) == -1) {
-		log_event("warning %s is not a duration: using %llds", name,
-		    (long long)dflt);
-		return dflt;
-	}
-	return v;
-}
-
 static unsigned
 count(const char *name, unsigned dflt)
 {
@@ -95,24 +82,7 @@ count(const char *name, unsigned dflt)
 static void
 settings(void)
 {
-	struct smtpc_timeouts	*t = &ctx.t;
-
-	smtpc_timeouts_default(t);
-	control_me(ctx.root, ctx.me, sizeof(ctx.me));
-	t->connect = secs("control/timeout_connect", t->connect / 1000) * 1000;
-	t->greeting = secs("control/timeout_greeting", t->greeting / 1000) * 1000;
-	t->helo = secs("control/timeout_helo", t->helo / 1000) * 1000;
-	t->mail = secs("control/timeout_mail", t->mail / 1000) * 1000;
-	t->rcpt = secs("control/timeout_rcpt", t->rcpt / 1000) * 1000;
-	t->data_init = secs("control/timeout_data", t->data_init / 1000) * 1000;
-	t->data_block = secs("control/timeout_block", t->data_block / 1000) * 1000;
-	t->data_done = secs("control/timeout_dot", t->data_done / 1000) * 1000;
-	ctx.backoff_min = secs("control/backoff_min", 60);
-	ctx.backoff_max = secs("control/backoff_max", 3600);
-	if (ctx.backoff_min < 1)
-		ctx.backoff_min = 1;
-	if (ctx.backoff_max < ctx.backoff_min)
-		ctx.backoff_max = ctx.backoff_min;
+	dlv_settings(&ctx);
 	ctx.conc_total = count("control/concurrency", 20);
 	ctx.conc_domain = count("control/concurrency_domain", 4);
 }
@@ -446,7 +416,6 @@ main(int argc, char **argv)
 		    ctx.rootpath);
 	umask(077);
 	settings();
-	ctx.queueprog = qinject_prog();
 	if ((kids = calloc(ctx.conc_total, sizeof(*kids))) == NULL)
 		die_sys(SNF_EXIT_TEMP, "out of memory");
 	if (mkdir_durable(ctx.root, QUEUE_DIR, 0700) == -1 ||

@@ -45,7 +45,6 @@ waiting(int root, const char *domain)
 static int
 request(int root, const char *domain)
 {
-	struct stat	st;
 	char		path[300];
 	int		fd;
 
@@ -55,12 +54,7 @@ request(int root, const char *domain)
 	if ((fd = openat(root, path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) == -1)
 		return -1;
 	close(fd);
-	fd = openat(root, QUEUE_DIR "/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd != -1) {
-		if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
-			(void)!write(fd, "", 1);
-		close(fd);
-	}
+	queue_trigger(root);
 	return 0;
 }
 

@@ -1,0 +1,254 @@
+/*
+ * verbs.c - the verbs that change the queue in place: hold and unhold
+ * (a domain, by its hold file, or messages, moved between queue/mail/
+ * and queue/hold/), requeue and release (due now, backoff cleared, and
+ * for release an attempt at once, as an ETRN), remove. Each message is
+ * claimed first (qitem_claim): one that snf-send is delivering is
+ * skipped and said so, never changed under it.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "die.h"
+#include "domain.h"
+#include "dstate.h"
+#include "exitcodes.h"
+#include "fileio.h"
+#include "qupdate.h"
+#include "queue.h"
+#include "snfq.h"
+
+static int	failures;	/* items that could not be changed */
+
+/* say - the one line per item: ACTION ID DOMAIN [DETAIL]. */
+static void
+say(const struct sel *s, const char *action, const struct item *it,
+    const char *detail)
+{
+	printf("%s%s\t%s\t%s%s%s\n", s->dry ? "would-" : "", action, it->id,
+	    it->domain, detail ? "\t" : "", detail ? detail : "");
+}
+
+/* claim - lock it; a busy or vanished item is said and skipped. */
+static int
+claim(int root, const struct sel *s, const struct item *it, struct qitem *q)
+{
+	if (qitem_claim(root, it->path, q) == 0)
+		return 0;
+	if (errno == EAGAIN)
+		say(s, "busy", it, "being delivered; left alone");
+	else if (errno != ENOENT) {
+		say(s, "error", it, strerror(errno));
+		failures++;
+	}
+	return -1;
+}
+
+/* move - rename a claimed item between queue/mail and queue/hold. */
+static int
+move(int root, const struct item *it, const char *to)
+{
+	char	dir[300], path[600];
+
+	snprintf(dir, sizeof(dir), "%s/%s", to, it->domain);
+	if (mkdir_durable(root, to, 0700) == -1 ||
+	    mkdir_durable(root, dir, 0700) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, it->id);
+	if (renameat(root, it->path, root, path) == -1)
+		return -1;
+	return fsync_dirat(root, dir);
+}
+
+static int
+hold_one(int root, struct sel *s, const struct item *it, void *arg)
+{
+	int		 hold = *(int *)arg;
+	struct qitem	 q;
+
+	if (s->dry) {
+		say(s, hold ? "hold" : "unhold", it, NULL);
+		return 1;
+	}
+	if (claim(root, s, it, &q) == -1)
+		return 0;
+	if ((!hold && qitem_defer(&q, (int64_t)time(NULL)) == -1) ||
+	    move(root, it, hold ? QUEUE_HOLD : QUEUE_MAIL) == -1) {
+		say(s, "error", it, strerror(errno));
+		failures++;
+		qitem_close(&q);
+		return 0;
+	}
+	qitem_close(&q);
+	say(s, hold ? "held" : "unheld", it, NULL);
+	return 1;
+}
+
+/* hold_domains - the hold file of each domain named. */
+static int
+hold_domains(int root, struct sel *s, int hold)
+{
+	struct item	it = { "", 0, NULL, "-" };
+	char		path[300];
+	size_t		i;
+	int		fd;
+
+	for (i = 0; i < s->domains.n; i++) {
+		it.domain = s->domains.v[i];
+		if (domain_mode(root, it.domain) == DOMAIN_NONE)
+			die(SNF_EXIT_PERM, "%s is not a protected domain",
+			    it.domain);
+		domain_path(path, sizeof(path), it.domain, "hold");
+		if (!s->dry && hold && ((fd = openat(root, path, O_WRONLY |
+		    O_CREAT | O_CLOEXEC, 0644)) == -1 || close(fd) == -1))
+			die_sys(SNF_EXIT_TEMP, "unable to create %s", path);
+		if (!s->dry && !hold && unlinkat(root, path, 0) == -1 &&
+		    errno != ENOENT)
+			die_sys(SNF_EXIT_TEMP, "unable to remove %s", path);
+		say(s, hold ? "held" : "unheld", &it, "domain");
+	}
+	if (!hold && !s->dry)
+		queue_trigger(root);
+	return SNF_EXIT_OK;
+}
+
+/*
+ * queue_hold - hold (or unhold) the domains named, when no message is
+ * selected otherwise, or the messages selected.
+ */
+int
+queue_hold(int root, int argc, char **argv, int hold)
+{
+	struct sel	s;
+
+	sel_parse(argc, argv, "nr:s:a:b:i:", &s);
+	if (!s.filtered && s.domains.n == 0)
+		die(SNF_EXIT_PERM, "%s what? name domains, or select messages "
+		    "with -i, -r, -s, -a or -b", argv[0]);
+	if (!s.filtered)
+		return hold_domains(root, &s, hold);
+	sel_each(root, &s, hold ? SEL_MAIL : SEL_HOLD, hold_one, &hold);
+	if (!hold && !s.dry)
+		queue_trigger(root);
+	return failures ? SNF_EXIT_TEMP : SNF_EXIT_OK;
+}
+
+struct requeue {
+	int		release;
+	struct names	domains;	/* of the messages touched */
+};
+
+static int
+requeue_one(int root, struct sel *s, const struct item *it, void *arg)
+{
+	struct requeue	*rq = arg;
+	struct qitem	 q;
+
+	if (s->dry) {
+		say(s, rq->release ? "release" : "requeue", it, NULL);
+		return 1;
+	}
+	if (claim(root, s, it, &q) == -1)
+		return 0;
+	if (qitem_defer(&q, (int64_t)time(NULL)) == -1) {
+		say(s, "error", it, strerror(errno));
+		failures++;
+	} else {
+		say(s, rq->release ? "released" : "requeued", it, NULL);
+		names_add(&rq->domains, it->domain);
+	}
+	qitem_close(&q);
+	return 1;
+}
+
+/* clear_backoff - the domain is due now; release also asks for a try. */
+static void
+clear_backoff(int root, const char *domain, int release)
+{
+	struct dstate	st;
+	char		path[300];
+	int		fd;
+
+	state_read(root, domain, &st);
+	if (st.up != -1) {
+		st.next = 0;
+		st.fails = 0;
+		st.tried = 0;
+		(void)state_write(root, domain, &st);
+	}
+	if (!release)
+		return;
+	snprintf(path, sizeof(path), QUEUE_DIR "/etrn/%s", domain);
+	if (mkdir_durable(root, QUEUE_DIR "/etrn", 0700) == 0 &&
+	    (fd = openat(root, path, O_WRONLY | O_CREAT | O_CLOEXEC,
+	    0600)) != -1)
+		close(fd);
+}
+
+/*
+ * queue_requeue - the messages selected are due now and the backoff of
+ * their domains is cleared; release also asks snf-send to try those
+ * domains at once, as an ETRN does. Held messages stay held.
+ */
+int
+queue_requeue(int root, int argc, char **argv, int release)
+{
+	struct sel	s;
+	struct requeue	rq = { release, { 0 } };
+	size_t		i;
+
+	sel_parse(argc, argv, "nr:s:a:b:i:", &s);
+	sel_each(root, &s, SEL_MAIL, requeue_one, &rq);
+	names_sort(&rq.domains);
+	for (i = 0; i < rq.domains.n; i++)
+		clear_backoff(root, rq.domains.v[i], release);
+	names_free(&rq.domains);
+	if (!s.dry)
+		queue_trigger(root);
+	return failures ? SNF_EXIT_TEMP : SNF_EXIT_OK;
+}
+
+static int
+remove_one(int root, struct sel *s, const struct item *it, void *arg)
+{
+	struct qitem	q;
+
+	(void)arg;
+	if (s->dry) {
+		say(s, "remove", it, it->where == SEL_HOLD ? "held" : NULL);
+		return 1;
+	}
+	if (claim(root, s, it, &q) == -1)
+		return 0;
+	if (qitem_remove(root, it->path) == -1) {
+		say(s, "error", it, strerror(errno));
+		failures++;
+	} else
+		say(s, "removed", it, it->where == SEL_HOLD ? "held" : NULL);
+	qitem_close(&q);
+	return 1;
+}
+
+/* queue_remove - drop the messages selected, for good: needs -y. */
+int
+queue_remove(int root, int argc, char **argv)
+{
+	struct sel	s;
+
+	sel_parse(argc, argv, "nyr:s:a:b:i:", &s);
+	if (!s.filtered && s.domains.n == 0)
+		die(SNF_EXIT_PERM, "remove what? name domains, or select "
+		    "messages with -i, -r, -s, -a or -b");
+	if (!s.yes && !s.dry)
+		die(SNF_EXIT_PERM, "remove deletes mail for good: add -y (or "
+		    "-n to see what it would remove)");
+	sel_each(root, &s, SEL_MAIL | SEL_HOLD, remove_one, NULL);
+	return failures ? SNF_EXIT_TEMP : SNF_EXIT_OK;
+}
