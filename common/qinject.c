@@ -52,17 +52,33 @@ reap(struct qinject *q)
 }
 
 /*
- * qinject_start - start the queue writer: the built-in one in a forked
- * child (prog NULL: the same code as snf-queue, without the cost of an
- * exec), or program prog with -d root. For a program, a pipe closed on
- * exec tells whether the exec worked, so that a missing or broken one is
- * a 451 before DATA, not after the client has sent the whole message.
- * Returns 0, or -1 with errno.
+ * qinject_start - start the queue writer: the built-in one, in this
+ * process (prog NULL: the code snf-queue runs, without a fork or an
+ * exec per message), or program prog with -d root. For a program, a
+ * pipe closed on exec tells whether the exec worked, so that a missing
+ * or broken one is a 451 before DATA, not after the client has sent the
+ * whole message. Returns 0, or -1 with errno.
  */
 int
 qinject_start(struct qinject *q, const char *prog, int rootfd,
     const char *root)
 {
+	q->w = NULL;
+	if (prog == NULL) {
+		q->pid = -1;
+		q->msgfd = q->envfd = -1;
+		q->werr = 0;
+		q->reply[0] = '\0';
+		if ((q->w = malloc(sizeof(*q->w))) == NULL)
+			return -1;
+		if (qw_begin(q->w, rootfd) == -1) {
+			free(q->w);
+			q->w = NULL;
+			errno = EIO;
+			return -1;
+		}
+		return 0;
+	}
 	int	mp[2], sp[2], ep[2], err;
 	ssize_t	n;
 
@@ -91,11 +107,6 @@ qinject_start(struct qinject *q, const char *prog, int rootfd,
 		if (dup2(mp[0], 0) == -1 || dup2(sp[1], 1) == -1)
 			_exit(SNF_EXIT_TEMP);
 		close(mp[0]); close(mp[1]); close(sp[0]); close(sp[1]);
-		if (prog == NULL) {
-			close(ep[1]);
-			progname = "snf-queue";
-			exit(queue_inject(rootfd));
-		}
 		signal(SIGPIPE, SIG_DFL);
 		execl(prog, "snf-queue", "-d", root, (char *)NULL);
 		err = errno;
@@ -134,6 +145,13 @@ qinject_write(struct qinject *q, const void *p, size_t n, int64_t deadline)
 {
 	if (q->werr)
 		return -1;
+	if (q->w) {
+		if (qw_write(q->w, p, n) == -1) {
+			q->werr = EIO;
+			return -1;
+		}
+		return 0;
+	}
 	if (write_deadline(q->msgfd, p, n, deadline) == -1) {
 		q->werr = errno ? errno : EIO;
 		return -1;
@@ -177,6 +195,18 @@ read_reply(struct qinject *q, int64_t deadline)
 int
 qinject_finish(struct qinject *q, const struct buf *env, int64_t deadline)
 {
+	int	st;
+
+	if (q->w) {
+		/* the records and, from buf's terminating NUL, the empty one */
+		st = q->werr ? (q->w->status[0] == 'D' ? SNF_EXIT_PERM :
+		    SNF_EXIT_TEMP) : qw_commit(q->w, env->p ? env->p : "",
+		    env->p ? env->len + 1 : 1);
+		strlcpy(q->reply, q->w->status, sizeof(q->reply));
+		free(q->w);
+		q->w = NULL;
+		return st;
+	}
 	close(q->msgfd);
 	q->msgfd = -1;
 	if (q->werr == 0 &&
@@ -203,6 +233,12 @@ qinject_finish(struct qinject *q, const struct buf *env, int64_t deadline)
 void
 qinject_abort(struct qinject *q)
 {
+	if (q->w) {
+		qw_abort(q->w);
+		free(q->w);
+		q->w = NULL;
+		return;
+	}
 	if (q->msgfd != -1)
 		close(q->msgfd);
 	if (q->envfd != -1)

@@ -2,8 +2,8 @@
  * qinject.h - hand one message to snf-queue: the message on its fd 0,
  * the envelope on its fd 1 (qmail-queue's protocol, see snf-queue(8)).
  * fd 1 is a socket pair, so snf-queue can answer with one status line.
- * The writer is the built-in one (qwrite.c) in a forked child, or the
- * program named by $SNF_QUEUE.
+ * The writer is the built-in one (qwrite.c), called in-process, or the
+ * program named by $SNF_QUEUE, run with that protocol.
  */
 #ifndef SNF_QINJECT_H
 #define SNF_QINJECT_H
@@ -14,7 +14,10 @@
 
 #include "buf.h"
 
+#include "qwrite.h"
+
 struct qinject {
+	struct qw	*w;		/* the built-in writer, or NULL */
 	pid_t	pid;
 	int	msgfd;		/* message pipe, write end */
 	int	envfd;		/* our end of the socket pair */

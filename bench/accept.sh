@@ -1,0 +1,121 @@
+#!/bin/sh
+# accept.sh - acceptance: smtp-source against snf-smtpd under tcpserver
+# and against a private Postfix set up as a backup MX (its primary
+# down), alternately, ROUNDS rounds; and the machine's ceiling in the
+# same run: the lower of the durable-write rate and tcpserver's
+# fork-and-exec rate.
+#
+#   sh bench/accept.sh [ROUNDS]           (default 3)
+#   BENCH_MSGS=5000 BENCH_SIZES="5000 100000" BENCH_SESSIONS="1 10 50"
+#   BENCH_PERCONN="1 10"                  the defaults
+#
+# Prints one markdown table row per case: messages/s (median), CPU
+# seconds per 1000 messages (the whole machine's busy time, less
+# smtp-source's own), the ratio snf/Postfix, and the ceiling.
+. "$(dirname "$0")/lib.sh"
+need
+ROUNDS=${1:-3}
+MSGS=${BENCH_MSGS:-5000}
+SIZES=${BENCH_SIZES:-5000 100000}
+SESSIONS=${BENCH_SESSIONS:-1 10 50}
+PERCONN=${BENCH_PERCONN:-1 10}
+
+SNFPORT=$(free_port)
+PFPORT=$(free_port)
+R=$B/snf
+snf_root "$R" 127.0.0.1:1	# the primary is down: everything is held
+snf_start "$R" "$SNFPORT"
+pf_setup "$PFPORT" 127.0.0.1:1
+pf_start "$PFPORT"
+
+# source PORT SESSIONS PERCONN SIZE: send MSGS messages; prints
+# "seconds busy-ticks-less-smtp-source".
+source() {
+	t0=$(now)
+	b0=$(busy)
+	own=0
+	if [ "$3" -eq 1 ]; then
+		/usr/bin/time -f '%U %S' -o "$B/time" smtp-source -s "$2" \
+		    -m "$MSGS" -l "$4" -f sender@origin.test \
+		    -t alice@example.com "127.0.0.1:$1" >/dev/null 2>&1
+		own=$(awk '{ print ($1 + $2) * 100 }' "$B/time")
+	else
+		n=$((MSGS / ($2 * $3)))
+		[ "$n" -ge 1 ] || n=1
+		i=0
+		while [ $i -lt $n ]; do
+			/usr/bin/time -f '%U %S' -o "$B/time" smtp-source -d \
+			    -s "$2" -m $(($2 * $3)) -l "$4" \
+			    -f sender@origin.test -t alice@example.com \
+			    "127.0.0.1:$1" >/dev/null 2>&1
+			own=$(awk -v o="$own" '{ print o + ($1 + $2) * 100 }' "$B/time")
+			i=$((i + 1))
+		done
+	fi
+	t1=$(now)
+	b1=$(busy)
+	echo "$t0 $t1 $b0 $b1 $own" | awk '{ printf "%f %f\n", $2 - $1, $4 - $3 - $5 }'
+}
+
+snf_empty() {
+	snf_stop
+	rm -rf "$R/queue"
+	sync
+	snf_start "$R" "$SNFPORT"
+}
+
+pf_empty() {
+	postsuper -c "$B/pf/conf" -d ALL >/dev/null 2>&1
+	sync
+}
+
+ceiling() {
+	rm -rf "$B/dw"
+	w=$1
+	[ "$w" -ge 1 ] || w=1
+	d=$("$B/tools/dwrite" "$B/dw" "$w" 2000 "$2")
+	rm -rf "$B/dw"
+	CPORT=$(free_port)
+	tcpserver -b 200 -c 200 -H -R -l bench.invalid 127.0.0.1 "$CPORT" \
+	    /bin/true &
+	cp=$!
+	wait_port "$CPORT"
+	c=$("$B/tools/connrate" 127.0.0.1 "$CPORT" "$w" 2000)
+	kill $cp
+	wait $cp 2>/dev/null
+	echo "$d $c"
+}
+
+echo "Machine: $(machine)"
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $ROUNDS rounds of $MSGS messages, snf and Postfix alternately"
+echo
+echo "| size | sessions | msgs/conn | snf msg/s | Postfix msg/s | ratio | snf CPU s/1000 | Postfix CPU s/1000 | ceiling msg/s (fsync / fork+exec) | snf/ceiling |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for size in $SIZES; do
+	for s in $SESSIONS; do
+		for pc in $PERCONN; do
+			sr="" pr="" sc="" pc2="" dws="" cns=""
+			r=0
+			while [ $r -lt "$ROUNDS" ]; do
+				snf_empty
+				set -- $(source "$SNFPORT" "$s" "$pc" "$size")
+				sr="$sr $(echo "$1" | awk -v m="$MSGS" '{ printf "%.0f", m / $1 }')"
+				sc="$sc $(echo "$2" | awk -v m="$MSGS" '{ printf "%.2f", $1 / 100 / m * 1000 }')"
+				pf_empty
+				set -- $(source "$PFPORT" "$s" "$pc" "$size")
+				pr="$pr $(echo "$1" | awk -v m="$MSGS" '{ printf "%.0f", m / $1 }')"
+				pc2="$pc2 $(echo "$2" | awk -v m="$MSGS" '{ printf "%.2f", $1 / 100 / m * 1000 }')"
+				set -- $(ceiling "$s" "$size")
+				dws="$dws $1"
+				cns="$cns $2"
+				r=$((r + 1))
+			done
+			ms=$(median $sr)
+			mp=$(median $pr)
+			cd=$(median $dws)
+			cc=$(median $cns)
+			ceil=$(echo "$cd $cc" | awk '{ print ($1 < $2) ? $1 : $2 }')
+			echo "| $size | $s | $pc | $ms | $mp | $(echo "$ms $mp" | awk '{ printf "%.2f", $1 / $2 }') | $(median $sc) | $(median $pc2) | $ceil ($cd / $cc) | $(echo "$ms $ceil" | awk '{ printf "%.0f%%", 100 * $1 / $2 }') |"
+		done
+	done
+done

@@ -1,0 +1,161 @@
+# lib.sh - shared by the benchmarks (sourced; POSIX sh). Everything runs
+# on 127.0.0.1; Postfix runs from a private configuration folder of our
+# own under $B, never the system instance; bench_cleanup stops it all.
+
+: "${SNF_TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
+BIN=$SNF_TOP/bin
+B=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/snf-bench.XXXXXX")}
+mkdir -p "$B" && chmod 755 "$B"	# Postfix daemons must reach $B/pf
+PIDS=""
+PF_UP=""
+
+bench_cleanup() {
+	[ -n "$PF_UP" ] && postfix -c "$B/pf/conf" stop >/dev/null 2>&1
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$B"
+}
+trap bench_cleanup EXIT
+trap 'exit 1' INT TERM
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# need: the tools every benchmark uses, installed when missing.
+need() {
+	[ -x "$BIN/snf-smtpd" ] ||
+	    die "build snf first: ./configure && make (in $SNF_TOP)"
+	if ! command -v smtp-source >/dev/null 2>&1 ||
+	    ! command -v tcpserver >/dev/null 2>&1 ||
+	    ! command -v postfix >/dev/null 2>&1; then
+		sh "$SNF_TOP/scripts/install-deps" || die "cannot install tools"
+	fi
+	[ -x "$B/tools/dwrite" ] && return
+	mkdir -p "$B/tools"
+	cc -O2 -o "$B/tools/dwrite" "$SNF_TOP/bench/tools/dwrite.c" &&
+	    cc -O2 -o "$B/tools/connrate" "$SNF_TOP/bench/tools/connrate.c" ||
+	    die "cannot build bench/tools"
+}
+
+# free_port: a TCP port nobody listens on now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT: until something listens (at most 10 s).
+wait_port() {
+	i=0
+	until python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || die "nothing listens on $1"
+		sleep 0.1
+	done
+}
+
+# busy: the whole machine's busy CPU time so far, in clock ticks.
+busy() {
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
+# now: seconds since the epoch with nanoseconds.
+now() {
+	date +%s.%N
+}
+
+# median N...: the median of the numbers given.
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+	    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# snf_root DIR PRIMARY: a root folder protecting example.com (alice).
+snf_root() {
+	mkdir -p "$1/control" "$1/domains/example.com"
+	echo bench.invalid >"$1/control/me"
+	echo 0 >"$1/control/errorsleep"
+	echo 104857600 >"$1/control/databytes"
+	echo userprotect >"$1/domains/example.com/mode"
+	echo alice >"$1/domains/example.com/users"
+	echo "$2" >"$1/domains/example.com/primary"
+	echo 1000000 >"$1/control/alert_threshold"
+}
+
+# snf_start DIR PORT: snf-smtpd under tcpserver, as the README says.
+snf_start() {
+	tcpserver -b 200 -c 200 -H -R -l bench.invalid 127.0.0.1 "$2" \
+	    "$BIN/snf-smtpd" -d "$1" 2>>"$B/snf.log" &
+	SNF_PID=$!
+	PIDS="$PIDS $SNF_PID"
+	wait_port "$2"
+}
+
+snf_stop() {
+	kill "$SNF_PID" 2>/dev/null
+	wait "$SNF_PID" 2>/dev/null
+}
+
+# pf_setup PORT RELAY: a private Postfix, a backup MX for example.com
+# (relay_domains, relay_recipient_maps, a transport to RELAY), its smtpd
+# on 127.0.0.1:PORT. Its queue and logs live under $B/pf.
+pf_setup() {
+	P=$B/pf
+	rm -rf "$P"
+	mkdir -p "$P/conf" "$P/queue" "$P/data"
+	chown postfix "$P/data"
+	sed -e "s/^smtp      inet  n       -       y       -       -       smtpd/127.0.0.1:$1 inet n - n - - smtpd/" \
+	    /etc/postfix/master.cf >"$P/conf/master.cf"
+	cat >"$P/conf/main.cf" <<EOT
+compatibility_level = 3.7
+queue_directory = $P/queue
+data_directory = $P/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = bench.invalid
+mydomain = bench.invalid
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mydestination =
+relay_domains = example.com
+relay_recipient_maps = inline:{ alice@example.com=ok }
+transport_maps = inline:{ example.com=smtp:[$2] }
+smtpd_recipient_restrictions = reject_unauth_destination
+message_size_limit = 104857600
+maillog_file = $P/maillog
+maillog_file_prefixes = $B
+alias_maps =
+alias_database =
+biff = no
+disable_dns_lookups = yes
+EOT
+}
+
+pf_start() {
+	postfix -c "$B/pf/conf" start >/dev/null 2>&1 || die "postfix start failed"
+	PF_UP=1
+	wait_port "$1"
+}
+
+pf_stop() {
+	postfix -c "$B/pf/conf" stop >/dev/null 2>&1
+	PF_UP=""
+	sleep 1
+}
+
+# pf_count: messages in the private Postfix's queue.
+pf_count() {
+	find "$B/pf/queue/incoming" "$B/pf/queue/active" \
+	    "$B/pf/queue/deferred" "$B/pf/queue/maildrop" -type f 2>/dev/null |
+	    wc -l | tr -d ' '
+}
+
+# machine: one line about the machine, for the report.
+machine() {
+	printf '%s CPUs (%s), %s, kernel %s, %s\n' "$(nproc)" \
+	    "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
+	    "$(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)" \
+	    "$(uname -r)" "$(df -T "${TMPDIR:-/tmp}" | awk 'NR == 2 { print $2 }') under ${TMPDIR:-/tmp}"
+}
