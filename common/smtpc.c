@@ -11,7 +11,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "resolve.h"
 #include "smtpc.h"
 #include "smtpline.h"
 
@@ -48,17 +50,17 @@ set_text(struct smtpc *c, const char *s)
 
 /* connect_one - a non-blocking connect to one address, with a deadline. */
 static int
-connect_one(const struct addrinfo *ai, int64_t timeout)
+connect_one(const struct sockaddr *sa, socklen_t len, int64_t timeout)
 {
 	struct pollfd	pfd;
-	socklen_t	len = sizeof(int);
+	socklen_t	olen = sizeof(int);
 	int		fd, err = 0, n;
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, ai->ai_protocol);
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
 	if (fd == -1)
 		return -1;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+	if (connect(fd, sa, len) == 0)
 		return fd;
 	if (errno != EINPROGRESS)
 		goto fail;
@@ -71,7 +73,7 @@ connect_one(const struct addrinfo *ai, int64_t timeout)
 		errno = ETIMEDOUT;
 	if (n <= 0)
 		goto fail;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &olen) == -1)
 		goto fail;
 	if (err == 0)
 		return fd;
@@ -91,9 +93,10 @@ fail:
 int
 smtpc_connect(struct smtpc *c, const char *host, const char *port)
 {
-	struct addrinfo	 hints, *res, *ai;
+	struct resolved	 r;
+	const void	*ip;
 	char		 why[300];
-	int		 r;
+	int		 i;
 
 	c->fd = -1;
 	c->ext = 0;
@@ -101,27 +104,23 @@ smtpc_connect(struct smtpc *c, const char *host, const char *port)
 	c->code = -1;
 	c->text[0] = '\0';
 	strlcpy(c->host, host, sizeof(c->host));
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(why, sizeof(why), "cannot resolve %s: %s", host,
-		    gai_strerror(r));
+	if (resolve_host(host, (unsigned short)strtoul(port, NULL, 10), &r, why,
+	    sizeof(why)) <= 0)
 		return set_text(c, why);
-	}
-	snprintf(why, sizeof(why), "no address for %s", host);
-	for (ai = res; ai; ai = ai->ai_next) {
-		if ((c->fd = connect_one(ai, c->t.connect)) != -1)
+	for (i = 0; i < r.n; i++) {
+		if ((c->fd = connect_one((struct sockaddr *)&r.a[i], r.len[i],
+		    c->t.connect)) != -1)
 			break;
 		snprintf(why, sizeof(why), "connect to %s port %s: %s", host,
 		    port, strerror(errno));
 	}
-	if (c->fd != -1 && getnameinfo(ai->ai_addr, ai->ai_addrlen, c->addr,
-	    sizeof(c->addr), NULL, 0, NI_NUMERICHOST) != 0)
-		strlcpy(c->addr, "?", sizeof(c->addr));
-	freeaddrinfo(res);
 	if (c->fd == -1)
 		return set_text(c, why);
+	ip = r.a[i].ss_family == AF_INET ?
+	    (const void *)&((struct sockaddr_in *)&r.a[i])->sin_addr :
+	    (const void *)&((struct sockaddr_in6 *)&r.a[i])->sin6_addr;
+	if (inet_ntop(r.a[i].ss_family, ip, c->addr, sizeof(c->addr)) == NULL)
+		strlcpy(c->addr, "?", sizeof(c->addr));
 	outbuf_init(&c->out, c->fd, c->t.data_block);
 	inbuf_init(&c->in, c->fd, &c->out);
 	return 0;

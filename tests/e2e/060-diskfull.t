@@ -257,7 +257,7 @@ EOF
 	[ $mounted = yes ] ||
 	    is "$(end_reply)" "452 4.3.1" "later body write ENOSPC: exactly 452 4.3.1 (catalogue B.4)"
 	clean "later body write ENOSPC"
-	inject -e trace=close -e inject=close:error=EIO:when=2+
+	inject -e trace=close -e inject=close:error=EIO
 	send "close fails with EIO: 4xx, never 250" "$T/m10" 45
 	clean "close EIO"
 	# the writer makes a domain's folder only when it is missing
