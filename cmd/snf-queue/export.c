@@ -174,6 +174,11 @@ export_one(int root, struct sel *s, const struct item *it, void *arg)
 		if (errno == EAGAIN)
 			printf("busy\t%s\t%s\tbeing delivered; left alone\n",
 			    it->id, it->domain);
+		else if (errno != ENOENT) {
+			printf("error\t%s\t%s\t%s\n", it->id, it->domain,
+			    strerror(errno));
+			x->failures++;
+		}
 		return 0;
 	}
 	buf_init(&m, 0);

@@ -79,6 +79,10 @@ to_host(int root, struct sel *s, const struct item *it, void *arg)
 	if (dlv_claim(&r->c, it->path, it->id, &q) == -1) {
 		if (errno == EAGAIN)
 			say(s, "busy", it, "being delivered; left alone");
+		else if (errno != ENOENT) {
+			say(s, "error", it, "unreadable or damaged; left alone");
+			r->failures++;
+		}
 		return 0;
 	}
 	if ((res = calloc(q.env.nrcpt, sizeof(*res))) == NULL)
@@ -90,8 +94,8 @@ to_host(int root, struct sel *s, const struct item *it, void *arg)
 	free(res);
 	qitem_close(&q);
 	if (!alive) {
-		fprintf(stderr, "snf-queue: the session with %s ended: %s\n",
-		    s->host, r->s.text);
+		warnx_("the session with %s ended: %s", s->host,
+		    logesc(r->s.text));
 		r->failures++;
 		return -1;
 	}
@@ -165,6 +169,10 @@ to_mailbox(int root, struct sel *s, const struct item *it, void *arg)
 	if (qitem_claim(root, it->path, &q) == -1) {
 		if (errno == EAGAIN)
 			say(s, "busy", it, "being delivered; left alone");
+		else if (errno != ENOENT) {
+			say(s, "error", it, strerror(errno));
+			r->failures++;
+		}
 		return 0;
 	}
 	buf_init(&msg, 0);

@@ -145,10 +145,13 @@ env_match(int root, const struct sel *s, const char *path)
 	return r;
 }
 
-/* each_in - the matching items of one folder (queue/mail or queue/hold). */
+/*
+ * each_in - the matching items of one folder (queue/mail or queue/hold);
+ * *stop is set when fn asks to stop, and nothing more is called.
+ */
 static int
 each_in(int root, struct sel *s, int where, const char *base, sel_fn fn,
-    void *arg, int64_t now)
+    void *arg, int64_t now, int *stop)
 {
 	struct names	 ds = { 0 }, ids;
 	struct item	 it;
@@ -161,7 +164,7 @@ each_in(int root, struct sel *s, int where, const char *base, sel_fn fn,
 			names_add(&ds, s->domains.v[i]);
 	else
 		read_names(root, base, domain_ok, &ds);
-	for (i = 0; i < ds.n; i++) {
+	for (i = 0; i < ds.n && !*stop; i++) {
 		memset(&ids, 0, sizeof(ids));
 		snprintf(dir, sizeof(dir), "%s/%s", base, ds.v[i]);
 		read_names(root, dir, queue_id_valid, &ids);
@@ -174,8 +177,10 @@ each_in(int root, struct sel *s, int where, const char *base, sel_fn fn,
 			it.where = where;
 			it.domain = ds.v[i];
 			it.id = ids.v[j];
-			if ((r = fn(root, s, &it, arg)) == -1)
+			if ((r = fn(root, s, &it, arg)) == -1) {
+				*stop = 1;
 				break;
+			}
 			n += r;
 		}
 		names_free(&ids);
@@ -188,17 +193,18 @@ each_in(int root, struct sel *s, int where, const char *base, sel_fn fn,
  * sel_each - call fn for every item selected in the folders of where
  * (SEL_MAIL, SEL_HOLD or both), domains by name, items oldest first.
  * fn returns 1 for an item it acted on, 0 for one it skipped, -1 to
- * stop. Returns the number acted on.
+ * stop: no other item, of any domain or folder, is passed to fn then.
+ * Returns the number acted on.
  */
 int
 sel_each(int root, struct sel *s, int where, sel_fn fn, void *arg)
 {
 	int64_t	now = (int64_t)time(NULL);
-	int	n = 0;
+	int	n = 0, stop = 0;
 
 	if (where & SEL_MAIL)
-		n += each_in(root, s, SEL_MAIL, QUEUE_MAIL, fn, arg, now);
-	if (where & SEL_HOLD)
-		n += each_in(root, s, SEL_HOLD, QUEUE_HOLD, fn, arg, now);
+		n += each_in(root, s, SEL_MAIL, QUEUE_MAIL, fn, arg, now, &stop);
+	if ((where & SEL_HOLD) && !stop)
+		n += each_in(root, s, SEL_HOLD, QUEUE_HOLD, fn, arg, now, &stop);
 	return n;
 }

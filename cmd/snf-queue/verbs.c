@@ -100,11 +100,12 @@ hold_domains(int root, struct sel *s, int hold)
 	size_t		i;
 	int		fd;
 
+	for (i = 0; i < s->domains.n; i++)	/* all of them, before any */
+		if (domain_mode(root, s->domains.v[i]) == DOMAIN_NONE)
+			die(SNF_EXIT_PERM, "%s is not a protected domain",
+			    s->domains.v[i]);
 	for (i = 0; i < s->domains.n; i++) {
 		it.domain = s->domains.v[i];
-		if (domain_mode(root, it.domain) == DOMAIN_NONE)
-			die(SNF_EXIT_PERM, "%s is not a protected domain",
-			    it.domain);
 		domain_path(path, sizeof(path), it.domain, "hold");
 		if (!s->dry && hold && ((fd = openat(root, path, O_WRONLY |
 		    O_CREAT | O_CLOEXEC, 0644)) == -1 || close(fd) == -1))
@@ -112,7 +113,8 @@ hold_domains(int root, struct sel *s, int hold)
 		if (!s->dry && !hold && unlinkat(root, path, 0) == -1 &&
 		    errno != ENOENT)
 			die_sys(SNF_EXIT_TEMP, "unable to remove %s", path);
-		say(s, hold ? "held" : "unheld", &it, "domain");
+		say(s, s->dry ? (hold ? "hold" : "unhold") : hold ? "held" :
+		    "unheld", &it, "domain");
 	}
 	if (!hold && !s->dry)
 		queue_trigger(root);
