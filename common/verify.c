@@ -285,6 +285,10 @@ callout(struct verifier *v, const struct addr *a, const struct vset *vs,
 	co->rcpts++;
 	snprintf(why, wn, "%s", co->s.text);
 	if (code == -1 || code == 421) {
+		/* no QUIT to a server that stopped answering: it would wait
+		 * once more, past callout_total */
+		smtpc_close(&co->s);
+		co->open = 0;
 		verify_close(v);
 		return CO_UNAVAILABLE;
 	}
@@ -336,7 +340,7 @@ cloud(struct verifier *v, const struct addr *a, char *why, size_t wn)
 		return VERDICT_REJECT;
 	}
 	if (vs.catchall_accept && vcache_catchall_get(v->root, a->domain, &yes,
-	    &until) && yes) {
+	    &until) && yes && until <= now && now - until < CATCHALL_TTL) {
 		snprintf(why, wn, "the primary accepts any address (catch-all), "
 		    "and the domain says accept");
 		return VERDICT_ACCEPT;
@@ -376,7 +380,9 @@ cloud(struct verifier *v, const struct addr *a, char *why, size_t wn)
 		return VERDICT_REJECT;
 	}
 	if (r == CO_UNAVAILABLE)
-		vcache_down_set(v->root, a->domain, now + vs.down_ttl, reason);
+		/* remembered from now, when the callout gave up */
+		vcache_down_set(v->root, a->domain, (int64_t)time(NULL) +
+		    vs.down_ttl, reason);
 	return from_cache(&rec, age, &vs, reason, why, wn);
 }
 

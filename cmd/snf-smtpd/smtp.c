@@ -415,6 +415,10 @@ smtp_session(struct session *s)
 
 	greet(s);
 	for (;;) {
+		/* a callout connection is kept only for RCPTs already sent:
+		 * never hold the primary's slot while waiting on a client */
+		if (s->vf.co.open && !inbuf_pending(&s->in))
+			verify_close(&s->vf);
 		n = smtp_getline(&s->in, line, SMTP_CMD_MAX,
 		    mono_ms() + s->timeout_ms);
 		if (n >= 0) {

@@ -142,6 +142,8 @@ static void
 record(const char *s, struct addr *a, char *key, size_t size)
 {
 	parse(s, a);
+	if ((a->flags & ADDR_F_LITERAL) || addr_has_routing(a))
+		die(SNF_EXIT_PERM, "%s routes through itself: never accepted", s);
 	if (domain_mode(root, a->domain) != DOMAIN_CLOUD)
 		die(SNF_EXIT_PERM, "%s is not a cloudprotect domain", a->domain);
 	if (vcache_key(root, a, key, size) == -1)

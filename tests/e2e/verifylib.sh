@@ -2,10 +2,11 @@
 # (2NN-verify-*.t). Source it after lib.sh and sendlib.sh. Everything is
 # about example.net, the cloudprotect domain of mkroot.
 
-# vroot DIR: mkroot, then example.net's primary unset (set_primary) and
-# nothing in its cache.
+# vroot DIR: mkroot with room for many refused RCPTs in a session
+# (harderrors 1000), and nothing in example.net's cache.
 vroot() {
 	mkroot "$1"
+	echo 1000 >"$1/control/harderrors"
 	rm -rf "$1/cache"
 }
 
@@ -30,8 +31,7 @@ clear_down() {
 
 # rec_hash ADDR: the SHA-256 (hex) of ADDR, already normalised.
 rec_hash() {
-	python3 -c 'import hashlib, sys
-print(hashlib.sha256(sys.argv[1].encode("latin-1")).hexdigest())' "$1"
+	printf '%s' "$1" | sha256sum | cut -d ' ' -f 1
 }
 
 # rec_file DIR ADDR: the record file of normalised ADDR of example.net.
@@ -96,6 +96,26 @@ rcpts_is() {
 	chat_ok "$_r" "$_name" <"$T/rcpt.script"
 }
 
+# rcpts_pipe_is DIR NAME ADDR=REPLY...: as rcpts_is, but every RCPT in
+# one write (PIPELINING), the replies read after it.
+rcpts_pipe_is() {
+	_r=$1 _name=$2
+	shift 2
+	{
+		printf '< 220\n> EHLO client.test\n< 250\n'
+		printf '> MAIL FROM:<s@origin.test>\n< 250 2.1.0\n>> '
+		for _a; do
+			printf 'RCPT TO:<%s>\\r\\n' "${_a%%=*}"
+		done
+		printf '\n'
+		for _a; do
+			printf '< %s\n' "${_a#*=}"
+		done
+		printf '> QUIT\n< 221\neof\n'
+	} >"$T/rcpt.script"
+	chat_ok "$_r" "$_name" <"$T/rcpt.script"
+}
+
 # verify_is DIR ADDR RC LINE NAME: snf-verify -d DIR ADDR exits RC and
 # prints one line that begins with LINE.
 verify_is() {
@@ -112,6 +132,27 @@ verify_is() {
 	else
 		ok 1 "$5"
 		printf 'exit %s (want %s)\nout: %s\nwant prefix: %s\n' "$_rc" \
+		    "$3" "$_line" "$4" | sed 's/^/#   /'
+		sed 's/^/#   err: /' "$T/verify.err"
+	fi
+}
+
+# verify_like DIR ADDR RC GLOB NAME: the same, the whole line matching
+# the shell pattern GLOB.
+verify_like() {
+	snf-verify -d "$1" "$2" >"$T/verify.out" 2>"$T/verify.err"
+	_rc=$?
+	_line=$(cat "$T/verify.out")
+	# shellcheck disable=SC2254
+	case "$_line" in
+	$4) _m=0 ;;
+	*) _m=1 ;;
+	esac
+	if [ "$_rc" = "$3" ] && [ "$_m" = 0 ]; then
+		ok 0 "$5"
+	else
+		ok 1 "$5"
+		printf 'exit %s (want %s)\nout: %s\nwant: %s\n' "$_rc" \
 		    "$3" "$_line" "$4" | sed 's/^/#   /'
 		sed 's/^/#   err: /' "$T/verify.err"
 	fi
