@@ -25,7 +25,7 @@ PFPORT=$(free_port)
 R=$B/snf
 snf_root "$R" 127.0.0.1:1	# the primary is down: everything is held
 snf_start "$R" "$SNFPORT"
-pf_setup "$PFPORT" 127.0.0.1:1
+pf_setup "$PFPORT" 1
 pf_start "$PFPORT"
 
 # source PORT SESSIONS PERCONN SIZE: send MSGS messages; prints

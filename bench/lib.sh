@@ -98,9 +98,9 @@ snf_stop() {
 	wait "$SNF_PID" 2>/dev/null
 }
 
-# pf_setup PORT RELAY: a private Postfix, a backup MX for example.com
-# (relay_domains, relay_recipient_maps, a transport to RELAY), its smtpd
-# on 127.0.0.1:PORT. Its queue and logs live under $B/pf.
+# pf_setup PORT RELAYPORT: a private Postfix, a backup MX for example.com
+# (relay_domains, relay_recipient_maps, a transport to 127.0.0.1:RELAYPORT),
+# its smtpd on 127.0.0.1:PORT. Its queue and logs live under $B/pf.
 pf_setup() {
 	P=$B/pf
 	rm -rf "$P"
@@ -121,7 +121,7 @@ inet_protocols = ipv4
 mydestination =
 relay_domains = example.com
 relay_recipient_maps = inline:{ alice@example.com=ok }
-transport_maps = inline:{ example.com=smtp:[$2] }
+transport_maps = inline:{ example.com=smtp:[127.0.0.1]:$2 }
 smtpd_recipient_restrictions = reject_unauth_destination
 message_size_limit = 104857600
 maillog_file = $P/maillog

@@ -37,6 +37,7 @@
 #define TRIGGER		"queue/trigger"
 #define WAKE_MAX	60	/* seconds between passes at most */
 #define PER_CHILD	50	/* due messages per extra connection */
+#define ETRN_GAP	10	/* seconds between attempts an ETRN may ask for */
 
 struct child {
 	pid_t	pid;
@@ -255,7 +256,8 @@ etrn_done(const char *domain)
 /*
  * pass - start deliveries for what is due. force: domains to try now
  * whatever their backoff (an ETRN from a client is honoured at most once
- * per backoff_min, so that ETRN cannot hammer a primary that is down);
+ * per ETRN_GAP seconds, so that ETRN cannot hammer a primary that is
+ * down);
  * only: nothing else. tried (one-shot): domains already handled in this
  * run. Returns the earliest time a skipped domain becomes due again (0
  * when none).
@@ -282,12 +284,12 @@ pass(struct names *force, int only, struct names *tried, int etrn)
 		    held(d))
 			continue;
 		state_read(ctx.root, d, &st);
-		if (f && etrn && st.tried && now - st.tried < ctx.backoff_min) {
-			/* honoured once per backoff_min: ETRN must not let a
-			 * client hammer a primary that is down */
+		if (f && etrn && st.tried && now - st.tried < ETRN_GAP) {
+			/* ETRN must not let a client hammer a primary that
+			 * is down: one attempt per ETRN_GAP at most */
 			f = 0;
-			if (wake == 0 || st.tried + ctx.backoff_min < wake)
-				wake = st.tried + ctx.backoff_min;
+			if (wake == 0 || st.tried + ETRN_GAP < wake)
+				wake = st.tried + ETRN_GAP;
 		} else if (f && etrn)
 			etrn_done(d);
 		if (!f) {
