@@ -155,7 +155,7 @@ finish(struct session *s, struct data_state *d, struct qinject *q,
 	}
 	st = qinject_finish(q, &env, mono_ms() + DEF_QUEUETIME * 1000);
 	buf_free(&env);
-	if (st == SNF_EXIT_OK) {
+	if (st == SNF_EXIT_OK && q->reply[0] == 'K') {	/* as reply_queue */
 		s->msgs++;
 		s->junk = 0;
 		log_event("accept ip=%s from=<%s> rcpts=%u size=%llu ids=%s",

@@ -19,6 +19,18 @@
 #include "queue.h"
 #include "smtpd.h"
 
+/* is_printable - s[0..n) is printable ASCII, safe to echo in a reply. */
+static int
+is_printable(const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126)
+			return 0;
+	return 1;
+}
+
 /* waiting - 1 when queue/mail/D holds at least one item. */
 static int
 waiting(int root, const char *domain)
@@ -73,7 +85,13 @@ cmd_etrn(struct session *s, const char *arg, size_t len)
 		return;
 	}
 	if (len > 0 && arg[0] == '#') {
-		reply(s, "459 4.7.1 %.200s: queue names are not supported", arg);
+		/* echo the name only when it is reply text (RFC 5321 4.2:
+		 * printable ASCII): never a control or 8-bit client byte */
+		if (is_printable(arg, len))
+			reply(s, "459 4.7.1 %.200s: queue names are not "
+			    "supported", arg);
+		else
+			reply(s, "459 4.7.1 queue names are not supported");
 		return;
 	}
 	if (len > 0 && arg[0] == '@') {	/* subdomains: this one only */

@@ -134,6 +134,22 @@ eof
 EOF
 is "$(queue_count "$R")" 0 "verbs: nothing queued"
 
+# found by tests/fuzz/fuzz_smtpd: the queue name was echoed byte for byte
+chat_ok "$R" "ETRN #name: 459 4.7.1, a control or 8-bit byte never echoed" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> ETRN #queue.name
+<~ ^459 4\.7\.1 #queue\.name: queue names are not supported\r\n$
+> ETRN #q\x03x
+<~ ^459 4\.7\.1 queue names are not supported\r\n$
+> ETRN #caf\xe9
+<~ ^459 4\.7\.1 queue names are not supported\r\n$
+> QUIT
+< 221
+eof
+EOF
+
 chat_ok "$R" "unknown command 500 5.5.2 and NUL in a command 500 5.5.2; the session goes on" <<'EOF'
 < 220
 > EHLO client.test
