@@ -281,8 +281,11 @@ dlv_transaction(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
  * permanent failures (the report is queued before the recipient is
  * dropped, so a crash can duplicate a report, never lose one), then
  * remove, rewrite with the remaining recipients, or defer the item.
+ * Returns -1 when the result could not be recorded (a full disk): the
+ * caller must stop delivering, or it would send the same mail again and
+ * again; the item is still deferred when its time can be set.
  */
-void
+int
 dlv_apply(struct dctx *c, const char *path, struct qitem *q, const char *host,
     struct rcpt_result *res, int dsn_ext)
 {
@@ -292,9 +295,12 @@ dlv_apply(struct dctx *c, const char *path, struct qitem *q, const char *host,
 	int64_t		 now = (int64_t)time(NULL);
 	const char	*id = strrchr(path, '/') + 1;
 
+	int64_t		 due;
+	int		 r = 0;
+
 	if ((kr = calloc(n, sizeof(*kr))) == NULL) {
 		warn_sys("out of memory: %s stays queued", id);
-		return;
+		return -1;
 	}
 	if (report_failed(c, q, host, res, n) == -1)
 		for (i = 0; i < n; i++)	/* report not queued: retry later */
@@ -314,20 +320,30 @@ dlv_apply(struct dctx *c, const char *path, struct qitem *q, const char *host,
 		else if (res[i].code < 500)
 			kr[nk++] = q->env.rcpt[i];
 	}
+	due = now + dlv_delay(now - q->env.arrival, c->backoff_min,
+	    c->backoff_max);
 	if (nk == 0) {
-		if (qitem_remove(c->root, path) == -1)
-			warn_sys("unable to remove %s", path);
+		if (qitem_remove(c->root, path) == -1) {
+			warn_sys("unable to remove %s: it may be delivered again",
+			    path);
+			r = -1;
+		}
 	} else if (nk < n) {
 		keep.rcpt = kr;
 		keep.nrcpt = nk;
-		if (qitem_rewrite(c->root, path, q, &keep, now + dlv_delay(now -
-		    q->env.arrival, c->backoff_min, c->backoff_max)) == -1)
+		if (qitem_rewrite(c->root, path, q, &keep, due) == -1) {
 			warn_sys("unable to rewrite %s (%zu of %zu done): "
 			    "they may be delivered again", path, done, n);
-	} else
-		(void)qitem_defer(q, now + dlv_delay(now - q->env.arrival,
-		    c->backoff_min, c->backoff_max));
+			r = -1;
+		}
+	} else if (qitem_defer(q, due) == -1) {
+		warn_sys("unable to defer %s", path);
+		r = -1;
+	}
+	if (r == -1)
+		(void)qitem_defer(q, due);	/* at least not again at once */
 	free(kr);
+	return r;
 }
 
 /* dlv_session - connect to the first host of r that greets and says EHLO. */

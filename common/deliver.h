@@ -37,7 +37,7 @@ int	dlv_claim(struct dctx *, const char *, const char *, struct qitem *);
 int	dlv_session(struct dctx *, const struct route *, struct smtpc *,
 	    char *, size_t);
 int	dlv_transaction(struct smtpc *, struct qitem *, struct rcpt_result *);
-void	dlv_apply(struct dctx *, const char *, struct qitem *, const char *,
+int	dlv_apply(struct dctx *, const char *, struct qitem *, const char *,
 	    struct rcpt_result *, int);
 
 /* report.c */

@@ -36,7 +36,10 @@ qitem_claim(int root, const char *path, struct qitem *q)
 	q->fd = -1;
 	q->envtext = NULL;
 	env_init(&q->env);
-	fd = openat(root, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* read-write, though only read: a queue that cannot be written
+	 * (EROFS) must fail here, before a byte is delivered that could not
+	 * be recorded as delivered */
+	fd = openat(root, path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1)
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {

@@ -58,8 +58,10 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	/* a queue writer that dies early must not kill us with it */
+	/* a queue program that dies early must not kill us with it */
 	signal(SIGPIPE, SIG_IGN);
+	/* each line is an action done: out before the next one starts */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	c.rootpath = root_path(dir);
 	if ((c.root = root_open(dir)) == -1)
 		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",

@@ -6,11 +6,9 @@
  * never for a recipient whose NOTIFY does not ask for it (RFC 3461).
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "die.h"
 #include "dsn.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -88,8 +86,6 @@ notice_send(struct ectx *c, struct qitem *q, const char *action,
 		buf_free(&msg);
 		return -1;
 	}
-	/* the built-in writer is a fork: nothing of ours may be buffered */
-	fflush(stdout);
 	st = dsn_queue(c->queueprog, c->root, c->rootpath, q->env.sender, &msg,
 	    ids, sizeof(ids));
 	buf_free(&msg);

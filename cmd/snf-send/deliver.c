@@ -44,7 +44,8 @@ cmp_id(const void *a, const void *b)
  * those whose time has come (mtime). bytes/oldest cover all of them.
  */
 static int
-list_items(int root, const char *domain, int due, struct items *it)
+list_items(int root, const char *domain, int due, struct items *it,
+    int64_t maxwait)
 {
 	char		 path[300];
 	struct dirent	*de;
@@ -69,7 +70,9 @@ list_items(int root, const char *domain, int due, struct items *it)
 		it->bytes += (uint64_t)st.st_size;
 		if (it->oldest == 0 || queue_id_time(de->d_name) < it->oldest)
 			it->oldest = queue_id_time(de->d_name);
-		if (due && st.st_mtime > now)
+		/* due later, unless later than any delay we set: then the
+		 * clock was stepped back, and the item is due now */
+		if (due && st.st_mtime > now && st.st_mtime - now <= maxwait)
 			continue;
 		if (it->n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -104,14 +107,19 @@ bounce_all(struct dctx *c, const char *domain, struct items *it, int code,
 			continue;
 		if ((res = calloc(q.env.nrcpt, sizeof(*res))) != NULL) {
 			dlv_set_all(res, q.env.nrcpt, code, text);
-			dlv_apply(c, path, &q, "none", res, 0);
+			if (dlv_apply(c, path, &q, "none", res, 0) == -1)
+				k = it->n;	/* cannot record: stop */
 			free(res);
 		}
 		qitem_close(&q);
 	}
 }
 
-/* deliver_items - this part's share of the items over session s. */
+/*
+ * deliver_items - this part's share of the items over session s.
+ * Returns 0, -1 when the session was lost, -2 when results could not be
+ * recorded in the queue (then nothing more may be sent).
+ */
 static int
 deliver_items(struct dctx *c, const char *domain, struct items *it,
     struct smtpc *s, unsigned part, unsigned nparts)
@@ -137,7 +145,11 @@ deliver_items(struct dctx *c, const char *domain, struct items *it,
 			break;
 		}
 		alive = dlv_transaction(s, &q, res) == 0;
-		dlv_apply(c, path, &q, host, res, s->ext & SMTPC_DSN);
+		if (dlv_apply(c, path, &q, host, res, s->ext & SMTPC_DSN) == -1) {
+			free(res);
+			qitem_close(&q);
+			return -2;
+		}
 		free(res);
 		qitem_close(&q);
 	}
@@ -145,11 +157,33 @@ deliver_items(struct dctx *c, const char *domain, struct items *it,
 }
 
 /*
+ * writable - the queue can record what a delivery does: its folder is
+ * not read-only. Else nothing may be sent: every pass would send the
+ * same mail again. (A full disk is met item by item: removing a
+ * delivered item needs no room, and the first result that cannot be
+ * recorded stops the session.)
+ */
+static int
+writable(int root, const char *domain)
+{
+	char	dir[300];
+
+	snprintf(dir, sizeof(dir), QUEUE_MAIL "/%s", domain);
+	if (faccessat(root, dir, W_OK, AT_EACCESS) == -1) {
+		warn_sys("%s cannot be written: nothing delivered", dir);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * deliver_domain - deliver what is due for domain (everything when
  * force), taking the items whose id falls to part of nparts, so that
- * several connections to one domain share the work.
+ * several connections to one domain share the work. Returns 0, or 111
+ * when the queue could not record deliveries (the scheduler then leaves
+ * the domain alone for a while).
  */
-void
+int
 deliver_domain(struct dctx *c, const char *domain, int force, unsigned part,
     unsigned nparts)
 {
@@ -158,15 +192,19 @@ deliver_domain(struct dctx *c, const char *domain, int force, unsigned part,
 	struct route	r;
 	struct smtpc	s;
 	char		err[SMTPC_TEXT_MAX + 300];
-	int		rc, protected;
+	int		rc, protected, status = 0;
 
 	state_read(c->root, domain, &st);
-	if (list_items(c->root, domain, !force, &it) == -1) {
+	if (list_items(c->root, domain, !force, &it, c->backoff_max) == -1) {
 		warn_sys("unable to list " QUEUE_MAIL "/%s", domain);
-		return;
+		return 111;
 	}
 	if (it.n == 0)
 		goto out;
+	if (!writable(c->root, domain)) {
+		status = 111;
+		goto out;
+	}
 	st.count = it.total;	/* for an alert raised on the way */
 	st.bytes = it.bytes;
 	st.oldest = it.oldest;
@@ -189,20 +227,31 @@ deliver_domain(struct dctx *c, const char *domain, int force, unsigned part,
 	}
 	if (part == 0)
 		state_ok(c, domain, &st);
-	if (deliver_items(c, domain, &it, &s, part, nparts) == -1) {
+	switch (deliver_items(c, domain, &it, &s, part, nparts)) {
+	case -1:
 		snprintf(err, sizeof(err), "%s[%s]: ", s.host, s.addr);
 		strlcat(err, s.text, sizeof(err));
 		smtpc_close(&s);
 		if (part == 0)
 			state_fail(c, domain, &st, err);
-	} else
+		break;
+	case -2:
+		log_event("warning domain=%s the queue cannot record what was "
+		    "delivered: stopping", domain);
 		smtpc_quit(&s);
+		status = 111;
+		break;
+	default:
+		smtpc_quit(&s);
+	}
 out:
 	free(it.id);
 	/* what waits now, for the status verb and the threshold alert */
-	if (part == 0 && list_items(c->root, domain, 0, &it) == 0) {
+	if (part == 0 && list_items(c->root, domain, 0, &it, 0) == 0) {
 		state_waiting(c, domain, &st, it.total, it.bytes, it.oldest);
-		state_write(c->root, domain, &st);
+		if (state_write(c->root, domain, &st) == -1)
+			status = 111;
 		free(it.id);
 	}
+	return status;
 }

@@ -98,6 +98,50 @@ running(const char *domain)
 	return n;
 }
 
+/*
+ * Domains whose last delivery could not be recorded (a full or read-only
+ * queue): left alone for backoff_min, in memory, since the state file
+ * may not be writable either.
+ */
+struct pause {
+	char	domain[256];
+	int64_t	until;
+};
+static struct pause	*pauses;
+static size_t		 npauses;
+static int		 failed;	/* a delivery ended with 111 */
+
+static void
+pause_domain(const char *domain)
+{
+	int64_t	until = (int64_t)time(NULL) + ctx.backoff_min;
+	size_t	i;
+	void	*p;
+
+	for (i = 0; i < npauses; i++)
+		if (strcmp(pauses[i].domain, domain) == 0) {
+			pauses[i].until = until;
+			return;
+		}
+	if ((p = reallocarray(pauses, npauses + 1, sizeof(*pauses))) == NULL)
+		return;
+	pauses = p;
+	strlcpy(pauses[npauses].domain, domain, sizeof(pauses[0].domain));
+	pauses[npauses++].until = until;
+}
+
+/* paused - the time domain is left alone until, when that is later. */
+static int64_t
+paused(const char *domain, int64_t now)
+{
+	size_t	i;
+
+	for (i = 0; i < npauses; i++)
+		if (strcmp(pauses[i].domain, domain) == 0)
+			return pauses[i].until > now ? pauses[i].until : 0;
+	return 0;
+}
+
 /* reap - collect finished children; block waits for at least one. */
 static void
 reap(int block)
@@ -110,7 +154,10 @@ reap(int block)
 		block = 0;
 		for (i = 0; i < nkids; i++)
 			if (kids[i].pid == pid) {
-				if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				if (WIFEXITED(st) && WEXITSTATUS(st) == 111) {
+					failed = 1;
+					pause_domain(kids[i].domain);
+				} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 					log_event("warning delivery for %s ended "
 					    "with status %d", kids[i].domain, st);
 				kids[i] = kids[--nkids];
@@ -130,8 +177,7 @@ spawn(const char *domain, int force, unsigned part, unsigned nparts)
 	}
 	if (pid == 0) {
 		signal(SIGCHLD, SIG_DFL);
-		deliver_domain(&ctx, domain, force, part, nparts);
-		_exit(0);
+		_exit(deliver_domain(&ctx, domain, force, part, nparts));
 	}
 	kids[nkids].pid = pid;
 	strlcpy(kids[nkids].domain, domain, sizeof(kids[nkids].domain));
@@ -211,7 +257,8 @@ due_count(const char *domain, int force)
 	}
 	while ((de = readdir(d)) != NULL)
 		if (queue_id_valid(de->d_name) && fstatat(fd, de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) == 0 && (force || st.st_mtime <= now))
+		    AT_SYMLINK_NOFOLLOW) == 0 && (force || st.st_mtime <= now ||
+		    st.st_mtime - now > ctx.backoff_max))	/* clock stepped back */
 			n++;
 	closedir(d);
 	return n;
@@ -269,7 +316,7 @@ pass(struct names *force, int only, struct names *tried, int etrn)
 	struct dstate	st;
 	size_t		i, n;
 	unsigned	parts, k;
-	int64_t		now = (int64_t)time(NULL), wake = 0;
+	int64_t		now = (int64_t)time(NULL), wake = 0, p;
 	int		f;
 
 	read_dir(QUEUE_MAIL, &ds);
@@ -283,8 +330,14 @@ pass(struct names *force, int only, struct names *tried, int etrn)
 		if ((only && !f) || (tried && has(tried, d)) || running(d) ||
 		    held(d))
 			continue;
+		if ((p = paused(d, now)) != 0) {
+			if (wake == 0 || p < wake)
+				wake = p;
+			continue;
+		}
 		state_read(ctx.root, d, &st);
-		if (f && etrn && st.tried && now - st.tried < ETRN_GAP) {
+		if (f && etrn && st.tried && st.tried <= now &&
+		    now - st.tried < ETRN_GAP) {
 			/* ETRN must not let a client hammer a primary that
 			 * is down: one attempt per ETRN_GAP at most */
 			f = 0;
@@ -293,7 +346,9 @@ pass(struct names *force, int only, struct names *tried, int etrn)
 		} else if (f && etrn)
 			etrn_done(d);
 		if (!f) {
-			if (st.next > now) {
+			/* a next attempt further off than any backoff: the
+			 * clock was stepped back, and the domain is due */
+			if (st.next > now && st.next - now <= 2 * ctx.backoff_max) {
 				if (wake == 0 || st.next < wake)
 					wake = st.next;
 				continue;
@@ -435,5 +490,6 @@ main(int argc, char **argv)
 		one_pass(argc, argv);
 	else
 		service();
-	return SNF_EXIT_OK;
+	/* -1: the pass could not record what it did (full or read-only) */
+	return once && failed ? SNF_EXIT_TEMP : SNF_EXIT_OK;
 }

@@ -26,6 +26,6 @@ void	state_waiting(struct dctx *, const char *, struct dstate *,
 	    uint64_t, uint64_t, int64_t);
 
 /* deliver.c */
-void	deliver_domain(struct dctx *, const char *, int, unsigned, unsigned);
+int	deliver_domain(struct dctx *, const char *, int, unsigned, unsigned);
 
 #endif

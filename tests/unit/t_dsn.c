@@ -558,6 +558,157 @@ test_originals(void)
 	}
 }
 
+/* report_info - dsn_make_info for item "item" into out; its value. */
+static int
+report_info(struct buf *out, const struct dsn_rcpt *r, size_t n,
+    const struct dsn_info *in)
+{
+	struct qitem	q;
+	int		rc;
+
+	if (qitem_open(dir, "item", &q) == -1)
+		abort();
+	buf_reset(out);
+	rc = dsn_make_info(out, ME, &q, r, n, in);
+	qitem_close(&q);
+	return rc;
+}
+
+#define ARRIVED	"Arrival-Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n"
+#define UNTIL	1700432000	/* the arrival plus 5 days */
+#define UNTIL_S	"Sun, 19 Nov 2023 22:13:20 +0000"
+
+struct icase {
+	const char	*label;
+	const char	*action;
+	const char	*diag;
+	int64_t		 until;
+	const char	*subject;
+	const char	*text;		/* the recipient's line of the text */
+	const char	*tail;		/* after Status, in the block */
+};
+
+static const struct icase infos[] = {
+	{ "delayed, Will-Retry-Until", "delayed", NULL, UNTIL,
+	    "Delayed Mail (still being retried)", "the note",
+	    "Will-Retry-Until: " UNTIL_S "\r\n" },
+	{ "delayed, no retry time", "delayed", NULL, 0,
+	    "Delayed Mail (still being retried)", "the note", "" },
+	{ "failed, a retry time is not said", "failed", NULL, UNTIL,
+	    "Undelivered Mail Returned to Sender", "the note", "" },
+	{ "delayed, a diagnostic wins over the note", "delayed",
+	    "451 4.4.1 try later", UNTIL,
+	    "Delayed Mail (still being retried)", "451 4.4.1 try later",
+	    "Diagnostic-Code: smtp; 451 4.4.1 try later\r\n"
+	    "Will-Retry-Until: " UNTIL_S "\r\n" },
+};
+
+/* dsn_make_info: the note, Will-Retry-Until, the whole report. */
+static void
+test_info(void)
+{
+	struct dsn_rcpt	 r;
+	struct dsn_info	 in;
+	struct buf	 b, want;
+	char		 label[160];
+	size_t		 i;
+
+	buf_init(&b, 0);
+	buf_init(&want, 0);
+	put_item(S(MSG), sizeof(MSG) - 1, NULL, 0);
+	for (i = 0; i < sizeof(infos) / sizeof(infos[0]); i++) {
+		snprintf(label, sizeof(label), "info, %s", infos[i].label);
+		r.addr = "bob@example.com";
+		r.orcpt = "rfc822;bob@example.com";
+		r.action = infos[i].action;
+		r.status = "4.4.7";
+		r.remote = NULL;
+		r.diag = infos[i].diag;
+		in.why = WHY;
+		in.note = "the note";
+		in.retry_until = infos[i].until;
+		if (report_info(&b, &r, 1, &in) != 0 || mask(&b, label) == -1) {
+			ok(0, "%s: made", label);
+			continue;
+		}
+		lines_ok(&b, label);
+		parts_ok(&b, label);
+		buf_reset(&want);
+		buf_printf(&want, "%.*s", (int)(strstr(want_rich,
+		    "Subject: ") - want_rich), want_rich);
+		buf_printf(&want, "Subject: %s\r\n", infos[i].subject);
+		buf_printf(&want, "%.*s", (int)(strstr(want_rich, "<bob") -
+		    strstr(want_rich, "Date: ")), strstr(want_rich, "Date: "));
+		buf_printf(&want, "<bob@example.com>: %s\r\n\r\n--BND\r\n"
+		    "Content-Type: message/delivery-status\r\n\r\n"
+		    "Reporting-MTA: dns; " ME "\r\n" ARRIVED "\r\n"
+		    "Final-Recipient: rfc822; bob@example.com\r\n"
+		    "Original-Recipient: rfc822;bob@example.com\r\n"
+		    "Action: %s\r\nStatus: 4.4.7\r\n%s\r\n--BND\r\n"
+		    RFC822 MSG "\r\n--BND--\r\n", infos[i].text,
+		    infos[i].action, infos[i].tail);
+		ok_str(b.p, want.p, "%s: the whole report", label);
+	}
+	/* dsn_make, as snf-send calls it, has no note and no retry time */
+	r.diag = NULL;
+	r.action = "delayed";
+	ok(report(&b, &r, 1) == 0 && strstr(b.p, "Will-Retry-Until") ==
+	    NULL && strstr(b.p, "\r\n<bob@example.com>: 4.4.7\r\n") != NULL,
+	    "dsn_make: no Will-Retry-Until, the status as the text line");
+	buf_free(&b);
+	buf_free(&want);
+}
+
+struct hcase {
+	const char	*action;
+	int64_t		 age;
+	const char	*want;
+};
+
+#define GONE	", the destination did not come back. It was not " \
+	"delivered to the recipients below and will not be tried again."
+#define LATE	", the destination has not come back yet. It will be " \
+	"tried until " UNTIL_S "; you need do nothing now, and you will " \
+	"be told if it has to be returned."
+
+static const struct hcase helds[] = {
+	{ "failed", 5 * 86400 + 7200, "This message was held 5 days" GONE },
+	{ "failed", 6 * 86400, "This message was held 6 days" GONE },
+	{ "failed", 86400, "This message was held 1 day" GONE },
+	{ "failed", 2 * 86400 - 1, "This message was held 1 day" GONE },
+	{ "failed", 86399, "This message was held 23 hours" GONE },
+	{ "failed", 3600, "This message was held 1 hour" GONE },
+	{ "failed", 3599, "This message was held 59 minutes" GONE },
+	{ "failed", 60, "This message was held 1 minute" GONE },
+	{ "failed", 59, "This message was held 59 seconds" GONE },
+	{ "failed", 1, "This message was held 1 second" GONE },
+	{ "failed", 0, "This message was held 0 seconds" GONE },
+	{ "failed", -5, "This message was held 0 seconds" GONE },
+	{ "failed", 400 * 86400, "This message was held 400 days" GONE },
+	{ "delayed", 4 * 3600, "This message has been held 4 hours" LATE },
+	{ "delayed", 86400 + 1, "This message has been held 1 day" LATE },
+};
+
+/* dsn_held_why: the explanation of expiry and delay reports. */
+static void
+test_held_why(void)
+{
+	char	why[512];
+	size_t	i;
+	int	rc;
+
+	for (i = 0; i < sizeof(helds) / sizeof(helds[0]); i++) {
+		rc = dsn_held_why(why, sizeof(why), helds[i].action,
+		    helds[i].age, UNTIL);
+		ok(rc == 0, "dsn_held_why(%s, %lld): 0", helds[i].action,
+		    (long long)helds[i].age);
+		ok_str(why, helds[i].want, "dsn_held_why(%s, %lld): text",
+		    helds[i].action, (long long)helds[i].age);
+	}
+	ok(dsn_held_why(why, 40, "failed", 86400, 0) == -1,
+	    "dsn_held_why: -1 when it does not fit");
+}
+
 /* big - a message of n octets: head, then lines of 80 with CR LF. */
 static void
 big(struct buf *b, const char *head, size_t n)
@@ -663,6 +814,8 @@ main(void)
 	test_report();
 	test_fields();
 	test_originals();
+	test_info();
+	test_held_why();
 	test_large();
 	unlinkat(dir, "item", 0);
 	close(dir);

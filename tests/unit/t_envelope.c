@@ -28,6 +28,7 @@ static const char full_text[] =
     "H mx.example.net\n"
     "U \n"
     "Z \n"
+    "W 1700086400\n"
     "T u1@example.com\n"
     "N SUCCESS,FAILURE\n"
     "O rfc822;u1@example.com\n"
@@ -51,6 +52,7 @@ full(struct envelope *e, char **rcpt)
 	e->helo = "mx.example.net";
 	e->smtputf8 = 1;
 	e->zlib = 1;
+	e->warned = 1700086400;
 	env_add_rcpt(e, rcpt[0]);
 	e->rcpt[0].notify = "SUCCESS,FAILURE";
 	e->rcpt[0].orcpt = "rfc822;u1@example.com";
@@ -73,6 +75,7 @@ same_env(const struct envelope *a, const struct envelope *b)
 
 	if (a->arrival != b->arrival || a->size != b->size ||
 	    a->smtputf8 != b->smtputf8 || a->zlib != b->zlib ||
+	    a->warned != b->warned ||
 	    a->nrcpt != b->nrcpt || !same(a->domain, b->domain) ||
 	    !same(a->sender, b->sender) || !same(a->envid, b->envid) ||
 	    !same(a->ret, b->ret) || !same(a->body, b->body) ||
@@ -170,6 +173,9 @@ static const struct pcase parses[] = {
 	{ "null sender", S(HEAD "D example.com\nS \nT u@example.com\n"), 0 },
 	{ "DSN fields", S(BASE "N NEVER\nO rfc822;u@example.com\n"), 0 },
 	{ "flags U and Z", S(BASE "U \nZ \n"), 0 },
+	{ "delay warning W", S(BASE "W 1700086400\n"), 0 },
+	{ "W before the recipients", S(HEAD "D example.com\nS a@b.org\n"
+	    "W 1\nT u@example.com\n"), 0 },
 	{ "quoted recipient", S(HEAD "D example.com\nS a@b.org\n"
 	    "T \"x y\"@example.com\n"), 0 },
 	{ "long local part sender", S(HEAD "D example.com\n"
@@ -227,6 +233,15 @@ static const struct pcase parses[] = {
 	{ "size not a number", S(BASE "L 1k\n"), -1 },
 	{ "U with a value", S(BASE "U yes\n"), -1 },
 	{ "Z with a value", S(BASE "Z 1\n"), -1 },
+	{ "W twice", S(BASE "W 1700086400\nW 1700086401\n"), -1 },
+	{ "W twice, same time", S(BASE "W 5\nW 5\n"), -1 },
+	{ "W empty", S(BASE "W \n"), -1 },
+	{ "W 0", S(BASE "W 0\n"), -1 },
+	{ "W negative", S(BASE "W -1700086400\n"), -1 },
+	{ "W not a number", S(BASE "W 17000864OO\n"), -1 },
+	{ "W with a space after", S(BASE "W 1700086400 \n"), -1 },
+	{ "W past INT64_MAX", S(BASE "W 9223372036854775808\n"), -1 },
+	{ "lowercase w", S(BASE "w 1700086400\n"), -1 },
 	{ "bad recipient", S(HEAD "D example.com\nS a@b.org\n"
 	    "T not an address\n"), -1 },
 	{ "recipient with double @", S(HEAD "D example.com\nS a@b.org\n"
@@ -299,7 +314,31 @@ test_fields(void)
 	    strcmp(e.rcpt[0].addr, "u@example.com") == 0 &&
 	    strcmp(e.client, "192.0.2.9") == 0 && e.helo == NULL &&
 	    e.envid == NULL && e.ret == NULL && e.body == NULL &&
-	    e.smtputf8 == 0 && e.zlib == 0, "env_parse: minimal fields");
+	    e.smtputf8 == 0 && e.zlib == 0 && e.warned == 0,
+	    "env_parse: minimal fields");
+	env_free(&e);
+}
+
+/* W: the time of the delay warning, read back and written once. */
+static void
+test_warned(void)
+{
+	char		text[] = BASE "W 1700086400\n";
+	struct envelope	e;
+	struct buf	b;
+
+	ok(env_parse(&e, text, sizeof(text) - 1) == 0 &&
+	    e.warned == 1700086400, "env_parse: W gives the warning time");
+	buf_init(&b, ENV_MAX);
+	ok(env_format(&e, &b) == 0 && strstr(b.p, "\nW 1700086400\n") != NULL &&
+	    strstr(strstr(b.p, "\nW ") + 1, "\nW ") == NULL,
+	    "env_format: one W line");
+	buf_free(&b);
+	e.warned = 0;
+	buf_init(&b, ENV_MAX);
+	ok(env_format(&e, &b) == 0 && strstr(b.p, "\nW ") == NULL,
+	    "env_format: no W line for a message not warned");
+	buf_free(&b);
 	env_free(&e);
 }
 
@@ -372,6 +411,7 @@ main(void)
 	test_null_sender();
 	test_parse();
 	test_fields();
+	test_warned();
 	test_domains();
 	test_rcpt_max();
 	return done();
