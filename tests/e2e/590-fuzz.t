@@ -1,0 +1,25 @@
+#!/bin/sh
+# The libFuzzer targets, a short run each inside make check:
+# SNF_FUZZ_SECONDS per target (default 5; make fuzz runs longer, and CI
+# runs a minute each). Any crash fails. Skipped without clang.
+. "$(dirname "$0")/lib.sh"
+
+secs=${SNF_FUZZ_SECONDS:-5}
+if ! command -v clang >/dev/null 2>&1; then
+	skip "fuzz targets" "clang is not installed"
+	done_testing
+	exit
+fi
+cd "$SNF_TOP" || exit 1
+make -s fuzz-build >"$T/build.out" 2>&1
+rc=$?
+ok $rc "make fuzz-build"
+[ $rc -eq 0 ] || sed 's/^/# /' "$T/build.out" | tail -n 20
+for b in tests/fuzz/bin/fuzz_*; do
+	[ -x "$b" ] || continue
+	n=${b##*/}
+	sh tests/fuzz/run.sh -t "$secs" -w "$T/work" "$b" >"$T/$n.out" 2>&1
+	ok $? "$n: ${secs}s without a crash"
+	tail -n 1 "$T/$n.out" | sed 's/^/# /'
+done
+done_testing
