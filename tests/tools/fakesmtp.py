@@ -32,7 +32,8 @@ Behaviour:
 
 Every RCPT command is a "RCPT ..." line of OUT/log (count them). The
 connections open right now are in OUT/conns, the most open at once so
-far in OUT/maxconns (both rewritten at each connect and close).
+far in OUT/maxconns (both rewritten at each connect and close; a
+connection counts as closed once its QUIT is read).
 """
 import argparse
 import os
@@ -82,10 +83,12 @@ class Handler(socketserver.StreamRequestHandler):
     def handle(self):
         a = self.server.args
         conns(a, 1)
+        self.counted = True
         try:
             self.session(a)
         finally:
-            conns(a, -1)
+            if self.counted:
+                conns(a, -1)
 
     def session(self, a):
         log(a, 'connect')
@@ -189,6 +192,12 @@ class Handler(socketserver.StreamRequestHandler):
             elif verb == 'NOOP':
                 self.reply('250 2.0.0 ok')
             elif verb == 'QUIT':
+                # the client is done with the connection once it says
+                # QUIT: count it closed before the reply, or a client
+                # that frees its place on reading 221 could be seen
+                # twice while this thread winds down
+                conns(a, -1)
+                self.counted = False
                 self.reply('221 2.0.0 bye')
                 return
             else:
