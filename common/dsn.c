@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "date.h"
 #include "dsn.h"
 #include "exitcodes.h"
 #include "io.h"
@@ -59,16 +60,6 @@ dsn_wanted(const char *notify, const char *action)
 	if (notify == NULL || *notify == '\0')
 		return strcmp(word, "SUCCESS") != 0;
 	return list_has(notify, word);
-}
-
-static void
-rfc5322_date(char *buf, size_t size, time_t t)
-{
-	struct tm	tm;
-
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
-		strlcpy(buf, "Thu, 01 Jan 1970 00:00:00 +0000", size);
 }
 
 /*
@@ -151,7 +142,7 @@ rcpt_block(struct buf *b, const struct dsn_rcpt *r, const struct dsn_info *in)
 		return -1;
 	/* RFC 3464 2.3.9: how long a delayed message is still tried */
 	if (in->retry_until > 0 && strcmp(r->action, "delayed") == 0) {
-		rfc5322_date(until, sizeof(until), (time_t)in->retry_until);
+		date_rfc5322(until, sizeof(until), (time_t)in->retry_until);
 		if (buf_printf(b, "Will-Retry-Until: %s\r\n", until) == -1)
 			return -1;
 	}
@@ -184,8 +175,8 @@ dsn_make_info(struct buf *b, const char *me, struct qitem *q,
 	int			 full;
 	size_t			 i;
 
-	rfc5322_date(now, sizeof(now), time(NULL));
-	rfc5322_date(arrived, sizeof(arrived), (time_t)e->arrival);
+	date_rfc5322(now, sizeof(now), time(NULL));
+	date_rfc5322(arrived, sizeof(arrived), (time_t)e->arrival);
 	snprintf(bnd, sizeof(bnd), "%08x%08x/%s", arc4random(), arc4random(), me);
 	full = !(e->ret && strcmp(e->ret, "HDRS") == 0) &&
 	    e->size <= DSN_FULL_MAX;
@@ -264,7 +255,7 @@ dsn_held_why(char *dst, size_t size, const char *action, int64_t age,
 
 	held_span(span, sizeof(span), age);
 	if (strcmp(action, "delayed") == 0) {
-		rfc5322_date(date, sizeof(date), (time_t)until);
+		date_rfc5322(date, sizeof(date), (time_t)until);
 		k = snprintf(dst, size, "This message has been held %s, the "
 		    "destination has not come back yet. It will be tried "
 		    "until %s; you need do nothing now, and you will be told "

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "control.h"
+#include "date.h"
 #include "die.h"
 #include "domain.h"
 #include "exitcodes.h"
@@ -121,15 +122,11 @@ maildir_one(struct exp *x, const char *id, const char *sender,
 static int
 mbox_one(struct exp *x, struct qitem *q, const struct buf *m)
 {
-	char		 date[64];
-	time_t		 t = (time_t)q->env.arrival;
-	struct tm	 tm;
+	char		 date[DATE_MAX];
 	const char	*line, *end = m->p + m->len, *nl;
 	size_t		 i, k;
 
-	if (gmtime_r(&t, &tm) == NULL)
-		return -1;
-	strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm);
+	date_ctime(date, sizeof(date), (time_t)q->env.arrival);
 	if (gzprintf(x->gz, "From %s %s\nReturn-Path: <%s>\nX-Original-To: ",
 	    q->env.sender[0] ? q->env.sender : "MAILER-DAEMON", date,
 	    q->env.sender) <= 0)

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "date.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "qinject.h"
@@ -21,13 +22,9 @@
 static int
 received(struct session *s, struct buf *b)
 {
-	char		date[64];
-	time_t		now = time(NULL);
-	struct tm	tm;
+	char	date[DATE_MAX];
 
-	if (localtime_r(&now, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
-		return -1;
+	date_rfc5322(date, sizeof(date), time(NULL));
 	if (buf_printf(b, "Received: from %s (", s->helo) == -1)
 		return -1;
 	if (s->host[0] && buf_printf(b, "%s ", s->host) == -1)

@@ -151,8 +151,6 @@ main(int argc, char **argv)
 	verify_init(&s->vf, s->root);
 	s->out.timeout = s->timeout_ms;
 	s->queueprog = qinject_prog();
-	if ((s->rcpt = calloc(s->maxrcpt, sizeof(*s->rcpt))) == NULL)
-		die_sys(SNF_EXIT_TEMP, "out of memory");
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
 	smtp_session(s);

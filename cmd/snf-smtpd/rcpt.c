@@ -5,6 +5,7 @@
  * honour as onward routing ('%', '!', an '@' in quotes) is refused here,
  * before the primary can be talked into relaying it.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain.h"
@@ -78,6 +79,26 @@ cloud(struct session *s, const struct addr *a)
 	return 0;
 }
 
+/*
+ * grow - room for more recipients: the array starts small and doubles up
+ * to control/maxrcpt, so that a session of one recipient (most are)
+ * does not carry the room for a hundred.
+ */
+static int
+grow(struct session *s)
+{
+	struct srcpt	*n;
+	unsigned	 cap = s->rcptcap ? s->rcptcap * 2 : 4;
+
+	if (cap > s->maxrcpt)
+		cap = s->maxrcpt;
+	if ((n = reallocarray(s->rcpt, cap, sizeof(*n))) == NULL)
+		return -1;
+	s->rcpt = n;
+	s->rcptcap = cap;
+	return 0;
+}
+
 /* decide - the relay and user-list decision; 1 to accept. */
 static int
 decide(struct session *s, const struct addr *a)
@@ -145,6 +166,11 @@ cmd_rcpt(struct session *s, const char *arg, size_t len)
 		if (strcmp(s->rcpt[i].addr, a.full) == 0)
 			break;
 	if (i == s->nrcpt) {
+		if (s->nrcpt == s->rcptcap && grow(s) == -1) {
+			reply(s, "452 4.3.1 Error: out of memory, "
+			    "try the other recipients later");
+			return;
+		}
 		strlcpy(r.addr, a.full, sizeof(r.addr));
 		s->rcpt[s->nrcpt++] = r;
 	}

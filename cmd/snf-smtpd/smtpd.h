@@ -71,8 +71,8 @@ struct session {
 	char		 envid[ENVID_MAX + 1];
 	char		 ret[8];
 	char		 body[16];
-	struct srcpt	*rcpt;
-	unsigned	 nrcpt;
+	struct srcpt	*rcpt;		/* rcptcap allocated, nrcpt used */
+	unsigned	 nrcpt, rcptcap;
 	unsigned	 badrcpt;	/* RCPTs refused in this transaction */
 	/* a callout connection kept for the next RCPT to the same domain */
 	struct verifier	 vf;

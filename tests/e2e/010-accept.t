@@ -32,6 +32,11 @@ f=$(find "$R/queue/mail/example.com" -type f)
 ok $? "queued file is mode 0600"
 grep -q '^Received: from client.test (\[127.0.0.1\])' "$f"
 ok $? "Received header with HELO and IP"
+# the Received date: RFC 5322, in UTC, within a minute of now (date -u)
+d=$(tr -d '\r' <"$f" | sed -n '/^Received:/,/^[^[:space:]R]/p' |
+    sed -n 's/.*; \([A-Z][a-z][a-z], [0-9][0-9] [A-Z][a-z][a-z] [0-9]\{4\} [0-9:]\{8\} +0000\)$/\1/p')
+[ -n "$d" ] && [ $(( $(date +%s) - $(date -u -d "$d" +%s) )) -le 60 ]
+ok $? "Received date in RFC 5322 form, UTC, now ($d)"
 grep -q '^line one' "$f"
 ok $? "body stored"
 grep -q 'accept ip=127.0.0.1' "$T/server.log"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "date.h"
 #include "fileio.h"
 #include "../tap.h"
 
@@ -364,6 +365,65 @@ test_replace(void)
 	unlinkat(root, "r", 0);
 }
 
+/*
+ * Dates: known instants (checked against date -u), the leap days of a
+ * century and of a 400-year era, both sides of the epoch, and every day
+ * of 1900-2100 against a count kept day by day here.
+ */
+static void
+test_dates(void)
+{
+	static const struct {
+		long long	 t;
+		const char	*rfc, *ct;
+	} d[] = {
+		{ 0, "Thu, 01 Jan 1970 00:00:00 +0000", "Thu Jan  1 00:00:00 1970" },
+		{ -1, "Wed, 31 Dec 1969 23:59:59 +0000", "Wed Dec 31 23:59:59 1969" },
+		{ 951782400, "Tue, 29 Feb 2000 00:00:00 +0000", "Tue Feb 29 00:00:00 2000" },
+		{ 4107542399LL, "Sun, 28 Feb 2100 23:59:59 +0000", "Sun Feb 28 23:59:59 2100" },
+		{ 4107542400LL, "Mon, 01 Mar 2100 00:00:00 +0000", "Mon Mar  1 00:00:00 2100" },
+		{ 1795451405, "Mon, 23 Nov 2026 16:30:05 +0000", "Mon Nov 23 16:30:05 2026" },
+		{ 2147483647, "Tue, 19 Jan 2038 03:14:07 +0000", "Tue Jan 19 03:14:07 2038" },
+		{ 2147483648LL, "Tue, 19 Jan 2038 03:14:08 +0000", "Tue Jan 19 03:14:08 2038" },
+		{ -2208988800LL, "Mon, 01 Jan 1900 00:00:00 +0000", "Mon Jan  1 00:00:00 1900" },
+		{ 253402300799LL, "Fri, 31 Dec 9999 23:59:59 +0000", "Fri Dec 31 23:59:59 9999" },
+	};
+	static const int	 mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const char	*mon[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	static const char	*wd[7] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+	char		 got[DATE_MAX], want[DATE_MAX];
+	size_t		 i;
+	long long	 t = -2208988800LL + 43200;	/* 1900-01-01 noon, a Monday */
+	int		 y, m, day, w = 0, bad = 0, n = 0;
+
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		date_rfc5322(got, sizeof(got), (time_t)d[i].t);
+		ok_str(got, d[i].rfc, "date_rfc5322(%lld)", d[i].t);
+		date_ctime(got, sizeof(got), (time_t)d[i].t);
+		ok_str(got, d[i].ct, "date_ctime(%lld)", d[i].t);
+	}
+	for (y = 1900; y <= 2100; y++)
+		for (m = 0; m < 12; m++) {
+			int	len = mdays[m] + (m == 1 && y % 4 == 0 &&
+			    (y % 100 != 0 || y % 400 == 0));
+
+			for (day = 1; day <= len; day++, t += 86400, w = (w + 1) % 7) {
+				snprintf(want, sizeof(want),
+				    "%s, %02d %s %d 12:00:00 +0000", wd[w], day,
+				    mon[m], y);
+				date_rfc5322(got, sizeof(got), (time_t)t);
+				n++;
+				if (strcmp(got, want) != 0 && bad++ < 3)
+					printf("#   got %s, want %s\n", got, want);
+			}
+		}
+	ok(bad == 0 && n == 73414, "every noon from 1900 to 2100 (%d days): %d wrong",
+	    n, bad);
+	date_rfc5322(got, 10, 0);
+	ok(strlen(got) == 9, "date_rfc5322 cuts to the buffer (%s)", got);
+}
+
 int
 main(void)
 {
@@ -384,6 +444,7 @@ main(void)
 	test_durs();
 	test_flags();
 	test_replace();
+	test_dates();
 	close(root);
 	ok(rmdir(rootpath) == 0, "temporary folder left empty");
 	return done();
