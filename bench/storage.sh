@@ -40,16 +40,18 @@ sys.stdout.write(out)
 PY
 }
 
-fill() {	# fill: the N messages into a fresh queue; prints bytes on disk
+fill() {	# fill: the N messages into a fresh queue; prints "bytes blocks"
 	rm -rf "$R/queue"
 	i=0
 	while [ $i -lt "$N" ]; do
 		message $i >"$B/m"
 		printf 'Fsender@origin.test\000Tbob@example.com\000\000' >"$B/e"
-		"$BIN/snf-queue" -d "$R" <"$B/m" 1<"$B/e" || die "snf-queue failed"
+		"$BIN/snf-queue" -d "$R" <"$B/m" 1<"$B/e" 2>/dev/null ||
+		    die "snf-queue failed"
 		i=$((i + 1))
 	done
-	find "$R/queue/mail" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }'
+	find "$R/queue/mail" -type f -printf '%s %b\n' |
+	    awk '{ s += $1; b += $2 * 512 } END { print s, b }'
 }
 
 snf_root "$R" 127.0.0.1:1
@@ -59,15 +61,17 @@ while [ $i -lt "$N" ]; do
 	raw=$((raw + $(message $i | wc -c)))
 	i=$((i + 1))
 done
-plain=$(fill)
+set -- $(fill)
+plain=$1 plainb=$2
 echo 1 >"$R/control/compress"
-zip=$(fill)
+set -- $(fill)
+zip=$1 zipb=$2
 echo "Machine: $(machine)"
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $N messages, half plain text, half HTML"
 echo
-echo "| stored | bytes on disk per message | of the message size |"
-echo "|---|---|---|"
-echo "$raw $plain $zip $N" | awk '{
-	printf "| message as received | %.0f | 100%% |\n", $1 / $4
-	printf "| raw (envelope and trailer added) | %.0f | %.0f%% |\n", $2 / $4, 100 * $2 / $1
-	printf "| zlib (control/compress) | %.0f | %.0f%% |\n", $3 / $4, 100 * $3 / $1 }'
+echo "| stored | file bytes per message | of the message size | disk space per message (blocks) | of the message size |"
+echo "|---|---|---|---|---|"
+echo "$raw $plain $zip $N $plainb $zipb" | awk '{
+	printf "| message as received | %.0f | 100%% | | |\n", $1 / $4
+	printf "| raw (envelope and trailer added) | %.0f | %.0f%% | %.0f | %.0f%% |\n", $2 / $4, 100 * $2 / $1, $5 / $4, 100 * $5 / $1
+	printf "| zlib (control/compress) | %.0f | %.0f%% | %.0f | %.0f%% |\n", $3 / $4, 100 * $3 / $1, $6 / $4, 100 * $6 / $1 }'
