@@ -7,7 +7,7 @@
 #
 #   sh bench/accept.sh [ROUNDS]           (default 3)
 #   BENCH_MSGS=5000 BENCH_SIZES="5000 100000" BENCH_SESSIONS="1 10 50"
-#   BENCH_PERCONN="1 10"                  the defaults
+#   BENCH_PERCONN="1 10" BENCH_SETTLE=0   the defaults
 #
 # Prints one markdown table row per case: messages/s (median), CPU
 # seconds per 1000 messages (the whole machine's busy time, less
@@ -19,6 +19,7 @@ MSGS=${BENCH_MSGS:-5000}
 SIZES=${BENCH_SIZES:-5000 100000}
 SESSIONS=${BENCH_SESSIONS:-1 10 50}
 PERCONN=${BENCH_PERCONN:-1 10}
+SETTLE=${BENCH_SETTLE:-0}
 
 SNFPORT=$(free_port)
 PFPORT=$(free_port)
@@ -57,16 +58,23 @@ source() {
 	echo "$t0 $t1 $b0 $b1 $own" | awk '{ printf "%f %f\n", $2 - $1, $4 - $3 - $5 }'
 }
 
+# Emptying a queue frees thousands of inodes; ext4 then skips the ones
+# freed in the last 30 s or so (recently_deleted) each time it
+# allocates an inode, which costs every file created in the next round
+# (the same for both servers). BENCH_SETTLE seconds (0) of rest after
+# each emptying let that pass.
 snf_empty() {
 	snf_stop
 	rm -rf "$R/queue"
 	sync
+	sleep "$SETTLE"
 	snf_start "$R" "$SNFPORT"
 }
 
 pf_empty() {
 	postsuper -c "$B/pf/conf" -d ALL >/dev/null 2>&1
 	sync
+	sleep "$SETTLE"
 }
 
 ceiling() {
@@ -87,7 +95,7 @@ ceiling() {
 }
 
 echo "Machine: $(machine)"
-echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $ROUNDS rounds of $MSGS messages, snf and Postfix alternately"
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $ROUNDS rounds of $MSGS messages, snf and Postfix alternately; BENCH_SETTLE=$SETTLE"
 echo
 echo "| size | sessions | msgs/conn | snf msg/s | Postfix msg/s | ratio | snf CPU s/1000 | Postfix CPU s/1000 | ceiling msg/s (fsync / fork+exec) | snf/ceiling |"
 echo "|---|---|---|---|---|---|---|---|---|---|"

@@ -30,6 +30,7 @@ mem() {
 
 # sessions PORT N PROC: hold N sessions, report PROC's memory.
 sessions() {
+	rm -f "$B/holdin.$2"
 	mkfifo "$B/holdin.$2"
 	python3 "$SNF_TOP/bench/tools/hold.py" "$1" "$2" <"$B/holdin.$2" >"$B/hold.out" &
 	h=$!

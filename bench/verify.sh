@@ -77,6 +77,7 @@ while [ $i -lt "$USERS" ]; do
 	i=$((i + 1))
 done
 "$BIN/snf-verify" -d "$R" nobody@example.net >/dev/null	# the catch-all probe
+cp -a "$R/cache" "$B/cache.warm"	# put back before each warm round
 tcpserver -b 200 -c $((SESSIONS + 10)) -H -R -l bench.invalid 127.0.0.1 \
     "$SNFPORT" "$BIN/snf-smtpd" -d "$R" 2>"$B/snf.log" &
 PIDS="$PIDS $!"
@@ -133,6 +134,8 @@ echo "# primary: tests/tools/fakesmtp.py on 127.0.0.1 (half the users known); sn
 sa="" pa="" sb="" pb=""
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
+	rm -rf "$R/cache"
+	cp -a "$B/cache.warm" "$R/cache"
 	c0=$(callouts)
 	l=$(load "$SNFPORT" "$SESSIONS" "$RCPTS" 'wuser%d@example.net' "$USERS")
 	echo "snf     (a) round $r: $l; callouts $(($(callouts) - c0))"
