@@ -7,16 +7,19 @@
  *
  * The commit protocol (a crash at any instant leaves the whole message
  * or nothing visible under queue/mail/):
- *  1. the body streams into queue/tmp/NAME (O_EXCL, mode 0600);
+ *  1. the body streams into a file of queue/tmp/ without a name
+ *     (O_TMPFILE, mode 0600), so a crash leaves nothing behind;
  *  2. each item gets envelope and trailer appended (or is a copy,
- *     compressed if its domain says so), then fsync and close;
- *  3. rename(2) without replace into queue/mail/D/ID, the commit point;
+ *     compressed if its domain says so), then fsync; it stays open;
+ *  3. linkat(2) of /proc/self/fd/N to queue/mail/D/ID, which never
+ *     replaces a name: the commit point;
  *  4. fsync of queue/mail/D. Only then success.
- * Any failure before 4 unlinks what is still in queue/tmp/. For a message
- * to several domains the items are prepared first and renamed last, one
- * after the other: a failure between two renames (rare: the data is
- * already written) leaves the earlier domains queued while the client
- * gets a 4xx, so its retry duplicates them. Never a loss.
+ * Without O_TMPFILE or /proc the files are named in queue/tmp/ (O_EXCL)
+ * and step 3 is a rename without replace; any failure before 4 unlinks
+ * them. For a message to several domains the items are prepared first
+ * and named last, one after the other: a failure between two (rare: the
+ * data is already written) leaves the earlier domains queued while the
+ * client gets a 4xx, so its retry duplicates them. Never a loss.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -48,10 +51,28 @@
 struct qw_group {
 	struct envelope	 env;
 	int		 compress;
-	char		 tmp[128];
+	int		 fd;		/* the item, open until committed */
+	int		 raw;		/* the item is the raw file */
+	char		 tmp[128];	/* its name in queue/tmp/, or "" */
 	char		 id[QUEUE_ID_MAX];
 	int		 committed;
 };
+
+/*
+ * close_items - close the item files. Each was fsync'd, which reports
+ * any write error, so what close(2) says adds nothing.
+ */
+static void
+close_items(struct qw *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->ngroups; i++) {
+		if (w->groups[i].fd != -1)
+			close(w->groups[i].fd);
+		w->groups[i].fd = -1;
+	}
+}
 
 /* cleanup - remove every temporary file not yet committed. */
 static void
@@ -62,6 +83,7 @@ cleanup(struct qw *w)
 	for (i = 0; i < w->ngroups; i++)
 		if (!w->groups[i].committed && w->groups[i].tmp[0])
 			unlinkat(w->root, w->groups[i].tmp, 0);
+	close_items(w);
 	if (w->rawtmp[0] && !w->rawkeep)
 		unlinkat(w->root, w->rawtmp, 0);
 	w->rawtmp[0] = '\0';
@@ -126,11 +148,32 @@ fail_io(struct qw *w, const char *why)
 	return fail_how(w, 'Z', "4.3.0", why, 1);
 }
 
+/* unnamed: -1 after O_TMPFILE or /proc/self/fd proved missing */
+static int	unnamed = 0;
+
+/*
+ * open_tmp - a new file in queue/tmp/: without a name (name becomes "")
+ * when the system can name it later through /proc/self/fd, else a name
+ * of its own, created exclusively.
+ */
 static int
 open_tmp(struct qw *w, char *name, size_t size)
 {
 	int	fd;
 
+	name[0] = '\0';
+#ifdef O_TMPFILE
+	if (unnamed == 0)
+		unnamed = access("/proc/self/fd", X_OK) == 0 ? 1 : -1;
+	if (unnamed == 1) {
+		fd = openat(w->root, QUEUE_TMP, O_TMPFILE | O_RDWR | O_CLOEXEC,
+		    0600);
+		if (fd != -1 || (errno != EOPNOTSUPP && errno != EISDIR &&
+		    errno != EINVAL))
+			return fd;
+		unnamed = -1;	/* old kernel or a file system without it */
+	}
+#endif
 	do {
 		if (tmpname(name, size, QUEUE_TMP "/", "m") == -1)
 			return -1;
@@ -205,6 +248,7 @@ group_for(struct qw *w, const char *domain)
 	}
 	g = &w->groups[w->ngroups];
 	memset(g, 0, sizeof(*g));
+	g->fd = -1;
 	g->env = w->proto;
 	g->env.nrcpt = g->env.rcptcap = 0;
 	g->env.rcpt = NULL;
@@ -397,8 +441,9 @@ out:
 
 /*
  * prepare - write every item file completely in queue/tmp/ and fsync
- * it. The first uncompressed item reuses the raw file, so the common
- * case (one domain, stored raw) writes the body once.
+ * it; each stays open for commit. The first uncompressed item reuses the
+ * raw file, so the common case (one domain, stored raw) writes the body
+ * once.
  */
 static int
 prepare(struct qw *w)
@@ -406,47 +451,44 @@ prepare(struct qw *w)
 	struct qw_group	*g;
 	uint32_t	 crc = 0;
 	size_t		 i;
-	int		 fd;
 
 	for (i = 0; i < w->ngroups; i++) {
 		g = &w->groups[i];
 		g->env.size = w->rawsize;
 		g->env.zlib = g->compress;
 		if (!g->compress && !w->rawkeep) {
-			w->rawkeep = 1;
+			w->rawkeep = g->raw = 1;
 			strlcpy(g->tmp, w->rawtmp, sizeof(g->tmp));
 			continue;	/* done last: copies read the raw body */
 		}
-		if ((fd = open_tmp(w, g->tmp, sizeof(g->tmp))) == -1)
+		if ((g->fd = open_tmp(w, g->tmp, sizeof(g->tmp))) == -1)
 			return fail_io(w, "unable to create a file in queue/tmp");
-		if (copy_body(w, fd, g->compress, &crc) == -1) {
-			close(fd);
+		if (copy_body(w, g->fd, g->compress, &crc) == -1)
 			return -1;
-		}
-		if (qitem_append_env(fd, &g->env, crc) == -1 || fsync(fd) == -1) {
-			close(fd);
-			return fail_io(w, "unable to write the message");
-		}
-		if (close(fd) == -1)
+		if (qitem_append_env(g->fd, &g->env, crc) == -1 ||
+		    fsync(g->fd) == -1)
 			return fail_io(w, "unable to write the message");
 	}
 	for (i = 0; i < w->ngroups; i++) {
 		g = &w->groups[i];
-		if (strcmp(g->tmp, w->rawtmp) != 0)
+		if (!g->raw)
 			continue;
 		if (lseek(w->rawfd, (off_t)w->rawsize, SEEK_SET) == -1 ||
 		    qitem_append_env(w->rawfd, &g->env, w->rawcrc) == -1)
 			return fail_io(w, "unable to write the envelope");
-	}
-	if (fsync(w->rawfd) == -1 || close(w->rawfd) == -1) {
+		if (fsync(w->rawfd) == -1)
+			return fail_io(w, "unable to fsync the message");
+		g->fd = w->rawfd;	/* the item owns it now */
 		w->rawfd = -1;
-		return fail_io(w, "unable to fsync the message");
-	}
-	w->rawfd = -1;
-	if (!w->rawkeep) {
-		unlinkat(w->root, w->rawtmp, 0);
 		w->rawtmp[0] = '\0';
+		return 0;
 	}
+	/* every item is a copy: the raw file goes */
+	close(w->rawfd);
+	w->rawfd = -1;
+	if (w->rawtmp[0])
+		unlinkat(w->root, w->rawtmp, 0);
+	w->rawtmp[0] = '\0';
 	return 0;
 }
 
@@ -465,7 +507,23 @@ rename_new(int root, const char *from, const char *to)
 	return unlinkat(root, from, 0);
 }
 
-/* commit - rename each item into queue/mail/D/ and fsync the folders. */
+/*
+ * name_item - give item g the name path (relative to the root), never
+ * replacing one: a link of its open file, or a rename of its name in
+ * queue/tmp/.
+ */
+static int
+name_item(struct qw *w, struct qw_group *g, const char *path)
+{
+	char	proc[64];
+
+	if (g->tmp[0])
+		return rename_new(w->root, g->tmp, path);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", g->fd);
+	return linkat(AT_FDCWD, proc, w->root, path, AT_SYMLINK_FOLLOW);
+}
+
+/* commit - name each item in queue/mail/D/ and fsync the folders. */
 static int
 commit(struct qw *w)
 {
@@ -482,7 +540,7 @@ commit(struct qw *w)
 			    w->proto.arrival) == -1)
 				return fail(w, 'Z', "4.3.0", "unable to make an id");
 			snprintf(path, sizeof(path), "%s/%s", dir, g->id);
-			if ((r = rename_new(w->root, g->tmp, path)) == 0)
+			if ((r = name_item(w, g, path)) == 0)
 				break;
 			if (errno == ENOENT && tries == 0 &&
 			    (mkdir_durable(w->root, QUEUE_MAIL, 0700) == -1 ||
@@ -494,8 +552,6 @@ commit(struct qw *w)
 				    "into the queue");
 		}
 		g->committed = 1;
-		if (strcmp(g->tmp, w->rawtmp) == 0)
-			w->rawtmp[0] = '\0';
 	}
 	for (i = 0; i < w->ngroups; i++) {
 		for (j = 0; j < i; j++)
@@ -553,6 +609,7 @@ qw_commit(struct qw *w, const char *env, size_t len)
 		r = prepare(w);
 	if (r == 0)
 		r = commit(w);
+	close_items(w);
 	if (r == -1) {
 		r = w->status[0] == 'D' ? SNF_EXIT_PERM : SNF_EXIT_TEMP;
 		log_event("warning message not queued: %s",

@@ -257,9 +257,11 @@ EOF
 	[ $mounted = yes ] ||
 	    is "$(end_reply)" "452 4.3.1" "later body write ENOSPC: exactly 452 4.3.1 (catalogue B.4)"
 	clean "later body write ENOSPC"
+	# fsync reported the item durable; close(2) has nothing to add
 	inject -e trace=close -e inject=close:error=EIO
-	send "close fails with EIO: 4xx, never 250" "$T/m10" 45
-	clean "close EIO"
+	send "close fails with EIO after fsync: 250" "$T/m10" "250 2.0.0"
+	is "$(queue_count "$R"),$(tmp_count "$R")" "1,0" \
+	    "close EIO: the message queued once, nothing in queue/tmp"
 	# the writer makes a domain's folder only when it is missing
 	rm -rf "$R/queue/mail/example.com"
 	inject -e trace=mkdir,mkdirat -e inject=mkdir,mkdirat:error=ENOSPC
@@ -267,13 +269,46 @@ EOF
 	clean "mkdir ENOSPC"
 	inject -e trace=fsync -e inject=fsync:signal=SIGKILL
 	send "snf-queue killed at fsync: 451 4.3.0" "$T/m10" "451 4.3.0"
-	is "$(queue_count "$R")" 0 "snf-queue killed: nothing in queue/mail"
-	rm -f "$R"/queue/tmp/*	# a crash leftover; snf-expire sweeps these
+	is "$(queue_count "$R"),$(tmp_count "$R")" "0,0" \
+	    "snf-queue killed: nothing in queue/mail, its unnamed file gone"
 	unset SNF_QUEUE
 	send "without faults: 250" "$T/m10" "250 2.0.0"
 	is "$(queue_count "$R"),$(tmp_count "$R")" "1,0" "the clean run queues one item"
 else
 	skip "write/fsync/rename faults injected with strace" "strace is missing or cannot trace"
+fi
+
+# --- without /proc: named files in queue/tmp, then a rename -----------------
+# Where /proc/self/fd is missing (a chroot), the writer cannot name an
+# unnamed file: it creates named ones in queue/tmp and renames them. A
+# private mount namespace hides /proc (root only); AddressSanitizer needs
+# /proc, so sanitized programs are replaced by a plain build.
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null &&
+    command -v strace >/dev/null 2>&1; then
+	. "$(dirname "$0")/faultlib.sh"
+	QB=$(dirname "$(command -v snf-queue)")
+	if grep -q __asan_init "$QB/snf-queue"; then
+		dyn_build && QB=$DYN
+	fi
+	printf 'Fsender@origin.test\0Talice@example.com\0\0' >"$T/env"
+	# noproc CMD...: CMD with an empty /proc
+	noproc() {
+		unshare -m sh -c 'mount -t tmpfs tmpfs /proc && exec "$@"' sh "$@"
+	}
+	empty_queue "$R"
+	noproc "$QB/snf-queue" -d "$R" <"$T/m10" 1<>"$T/env" 2>"$T/noproc.err"
+	is "$?,$(queue_count "$R"),$(tmp_count "$R")" "0,1,0" \
+	    "without /proc: exit 0, one item queued, nothing left in queue/tmp"
+	empty_queue "$R"
+	mkdir -p "$R/queue/tmp" "$R/queue/mail"	# the first fsync is the file's
+	noproc strace -f -qq -o /dev/null -e trace=fsync \
+	    -e inject=fsync:signal=SIGKILL "$QB/snf-queue" -d "$R" \
+	    <"$T/m10" 1<>"$T/env" 2>/dev/null
+	is "$(queue_count "$R"),$(tmp_count "$R")" "0,1" \
+	    "without /proc, killed at fsync: a named leftover in queue/tmp (snf-expire sweeps it)"
+	rm -f "$R"/queue/tmp/*
+else
+	skip "named files without /proc" "needs root, unshare and strace"
 fi
 
 done_testing
