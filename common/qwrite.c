@@ -13,7 +13,9 @@
  *     compressed if its domain says so), then fsync; it stays open;
  *  3. linkat(2) of /proc/self/fd/N to queue/mail/D/ID, which never
  *     replaces a name: the commit point;
- *  4. fsync of queue/mail/D. Only then success.
+ *  4. fsync of each linked item again (its link count, which a file
+ *     system without a journal writes apart from the name), then of
+ *     queue/mail/D. Only then success.
  * Without O_TMPFILE or /proc the files are named in queue/tmp/ (O_EXCL)
  * and step 3 is a rename without replace; any failure before 4 unlinks
  * them. For a message to several domains the items are prepared first
@@ -552,6 +554,9 @@ commit(struct qw *w)
 				    "into the queue");
 		}
 		g->committed = 1;
+		/* the new link count must reach the disk with the name */
+		if (!g->tmp[0] && fsync(g->fd) == -1)
+			return fail_io(w, "unable to fsync the message");
 	}
 	for (i = 0; i < w->ngroups; i++) {
 		for (j = 0; j < i; j++)

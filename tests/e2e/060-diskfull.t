@@ -238,6 +238,27 @@ EOF
 	inject -e trace=fsync -e inject=fsync:error=ENOSPC
 	send "fsync fails with ENOSPC: 452 4.3.1" "$T/m10" "452 4.3.1"
 	clean "fsync ENOSPC"
+	# the commit protocol: the item fsync'd, linked, fsync'd again (its
+	# link count), then its folder fsync'd (which exists: no mkdir)
+	mkdir -p "$R/queue/mail/example.com"
+	inject -o "$T/order" -e trace=fsync,linkat
+	send "tracing the commit: 250" "$T/m10" "250 2.0.0"
+	order=$(grep -o -E 'fsync\([0-9]+\)|/proc/self/fd/[0-9]+' "$T/order" |
+	    tr '\n' ' ')
+	echo "$order" | grep -q -E \
+	    '^fsync\(([0-9]+)\) /proc/self/fd/\1 fsync\(\1\) fsync\([0-9]+\) $'
+	ok $? "commit order: fsync, linkat, fsync of the item, fsync of its folder ($order)"
+	rm -rf "$R/queue/mail/example.com"
+	# the second fsync is the item's again, after its link, so that its
+	# link count is on disk: a failure there leaves it queued, 4xx to
+	# the client, whose retry makes a duplicate, never a loss (the domain
+	# folder exists, or its creation would fsync first)
+	mkdir -p "$R/queue/mail/example.com"
+	inject -e trace=fsync -e inject=fsync:error=EIO:when=2
+	send "fsync after the link fails with EIO: 451 4.3.0" "$T/m10" "451 4.3.0"
+	is "$(queue_count "$R"),$(tmp_count "$R")" "1,0" \
+	    "fsync EIO after the link: the item stays queued, nothing in queue/tmp"
+	rm -rf "$R/queue/mail/example.com"
 	inject -e trace=rename,renameat,renameat2,link,linkat \
 	    -e inject=rename,renameat,renameat2,link,linkat:error=ENOSPC
 	send "the commit rename fails with ENOSPC: 452 4.3.1" "$T/m10" "452 4.3.1"
