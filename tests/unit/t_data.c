@@ -113,6 +113,13 @@ static const struct dcase cases[] = {
 	{ "limit 1, empty message", S(".\r\n"), 1,
 	    "END@3 bare=0 big=0 hops=0 size=0 out=" },
 
+	{ "a long line cut by the limit", S("0123456789abcdef\r\n.\r\n"), 8,
+	    "END@21 bare=0 big=1 hops=0 size=8 out=01234567" },
+	{ "the limit on the last byte of a line", S("ab\r\ncd\r\n.\r\n"), 6,
+	    "END@11 bare=0 big=1 hops=0 size=6 out=ab\\r\\ncd" },
+	{ "a long line after a bare LF", S("a\nbcdefgh\r\n.\r\n"), 4,
+	    "END@14 bare=1 big=1 hops=0" },
+
 	/* Received: fields, counted in the header section only */
 	{ "Received: in every case", S("Received: a\r\nreceived: b\r\n"
 	    "RECEIVED: c\r\nrEcEiVeD:d\r\n\r\n.\r\n"), 0, "hops=4" },
@@ -133,6 +140,9 @@ static const struct dcase cases[] = {
 	    "hops=1" },
 	{ "Received: then dot line ends", S("Received: a\r\n.\r\n"), 0,
 	    "hops=1" },
+	{ "Received: after a long field", S("Subject: a long subject line\r\n"
+	    "Received: a\r\nX-Long: Received: b\r\nReceived:c\r\n\r\n.\r\n"),
+	    0, "hops=2" },
 };
 
 /* esc - s[0..n) with CR, LF, NUL and non-ASCII bytes escaped. */
@@ -171,7 +181,7 @@ run(const char *in, size_t n, size_t step, uint64_t max, char *got,
 {
 	static const char *const rname[] = { "MORE", "END", "BOGUS" };
 	struct data_state	 d;
-	char			*out, *msg, e[1024];
+	char			*out, *msg, e[5000];
 	size_t			 off = 0, k, used, olen, m = 0;
 	int			 r = DATA_MORE, bad = 0;
 
@@ -297,10 +307,60 @@ test_crlf_across_feeds(void)
 	free(out);
 }
 
+/*
+ * Random messages from pieces that matter to the machine (line ends,
+ * dots, "Received:", long runs), random limits: fed whole and in pieces
+ * of every size in steps[], the renderings must agree.
+ */
+static void
+test_random_pieces(void)
+{
+	static const char *const pieces[] = { "a", "abcdefghijklmnopqrstuvwx",
+	    "\r\n", "\r", "\n", ".", "..", "Received:", "received: x",
+	    "\r\n\r\n", "\0", "\xff" };
+	static const size_t	steps[] = { 1, 2, 3, 5, 7, 64 };
+	unsigned long		seed = 12345;
+	char			in[1200], whole[6000], got[6000];
+	size_t			n, len, i, j, bad = 0;
+	uint64_t		max;
+	int			t;
+
+	for (t = 0; t < 3000 && !bad; t++) {
+		n = 0;
+		seed = seed * 1103515245 + 12345;
+		len = (seed >> 16) % 40;
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245 + 12345;
+			j = (seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]));
+			/* pieces[j] may hold a NUL: its length is fixed */
+			n += (size_t)snprintf(in + n, sizeof(in) - n, "%s",
+			    pieces[j]);
+			if (pieces[j][0] == '\0')
+				in[n++] = '\0';
+		}
+		memcpy(in + n, "\r\n.\r\n", 5);
+		n += 5;
+		seed = seed * 1103515245 + 12345;
+		max = (seed >> 16) % 4 == 0 ? BIG : (seed >> 16) % 300;
+		run(in, n, n, max, whole, sizeof(whole));
+		for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+			run(in, n, steps[i], max, got, sizeof(got));
+			if (strcmp(got, whole) != 0) {
+				bad = steps[i];
+				printf("#   message %d in pieces of %zu:\n"
+				    "#   %s\n#   whole: %s\n", t, bad, got, whole);
+				break;
+			}
+		}
+	}
+	ok(bad == 0, "3000 random messages: same result whole and in pieces");
+}
+
 int
 main(void)
 {
 	test_cases();
+	test_random_pieces();
 	test_split_end();
 	test_crlf_across_feeds();
 	return done();
