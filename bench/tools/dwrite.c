@@ -1,11 +1,14 @@
 /*
  * dwrite - the machine's durable-write rate, the ceiling of any queue
- * that says 250 only with the message on disk: W writers each create a
- * file of S bytes in tmp/, write, fsync, rename it into new/, fsync
- * new/, while the oldest files are deleted, as a queue's are.
+ * that says 250 only with the message on disk: W writers each make a
+ * file of S bytes the way snf's queue writer does (without a name in
+ * tmp/, write, fsync, link into new/, fsync it again, fsync new/), while
+ * the oldest files are deleted, as a queue's are. Where a file cannot be
+ * made without a name, it is created in tmp/ and renamed instead.
  *
  *   dwrite DIR WRITERS FILES SIZE     prints files per second
  */
+#define _GNU_SOURCE
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -25,24 +28,47 @@ now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* one durable file at new/NAME; 0 or -1 */
+static int
+one(const char *dir, int dfd, const char *name, const char *buf,
+    size_t size)
+{
+	char	tmp[512], new[512], proc[64];
+	int	fd;
+
+	snprintf(tmp, sizeof(tmp), "%s/tmp", dir);
+	snprintf(new, sizeof(new), "%s/new/%s", dir, name);
+	if ((fd = open(tmp, O_TMPFILE | O_RDWR, 0600)) != -1) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (write(fd, buf, size) != (ssize_t)size || fsync(fd) == -1 ||
+		    linkat(AT_FDCWD, proc, AT_FDCWD, new, AT_SYMLINK_FOLLOW) ==
+		    -1 || fsync(fd) == -1 || close(fd) == -1)
+			return -1;
+		return fsync(dfd);
+	}
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, name);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1 ||
+	    write(fd, buf, size) != (ssize_t)size || fsync(fd) == -1 ||
+	    close(fd) == -1 || rename(tmp, new) == -1)
+		return -1;
+	return fsync(dfd);
+}
+
 static void
 writer(const char *dir, int w, int n, size_t size)
 {
-	char	tmp[512], new[512], old[512], *buf;
-	int	i, fd, dfd;
+	char	name[64], old[512], *buf;
+	int	i, dfd;
 
 	if ((buf = malloc(size)) == NULL)
 		exit(1);
 	memset(buf, 'x', size);
-	snprintf(new, sizeof(new), "%s/new", dir);
-	if ((dfd = open(new, O_RDONLY | O_DIRECTORY)) == -1)
+	snprintf(old, sizeof(old), "%s/new", dir);
+	if ((dfd = open(old, O_RDONLY | O_DIRECTORY)) == -1)
 		exit(1);
 	for (i = 0; i < n; i++) {
-		snprintf(tmp, sizeof(tmp), "%s/tmp/%d.%d", dir, w, i);
-		snprintf(new, sizeof(new), "%s/new/%d.%d", dir, w, i);
-		if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1 ||
-		    write(fd, buf, size) != (ssize_t)size || fsync(fd) == -1 ||
-		    close(fd) == -1 || rename(tmp, new) == -1 || fsync(dfd) == -1)
+		snprintf(name, sizeof(name), "%d.%d", w, i);
+		if (one(dir, dfd, name, buf, size) == -1)
 			exit(1);
 		if (i >= 20) {	/* a queue also delivers: delete old ones */
 			snprintf(old, sizeof(old), "%s/new/%d.%d", dir, w, i - 20);
