@@ -29,35 +29,6 @@ snf_start "$R" "$SNFPORT"
 pf_setup "$PFPORT" 1
 pf_start "$PFPORT"
 
-# source PORT SESSIONS PERCONN SIZE: send MSGS messages; prints
-# "seconds busy-ticks-less-smtp-source".
-source() {
-	t0=$(now)
-	b0=$(busy)
-	own=0
-	if [ "$3" -eq 1 ]; then
-		/usr/bin/time -f '%U %S' -o "$B/time" smtp-source -s "$2" \
-		    -m "$MSGS" -l "$4" -f sender@origin.test \
-		    -t alice@example.com "127.0.0.1:$1" >/dev/null 2>&1
-		own=$(awk '{ print ($1 + $2) * 100 }' "$B/time")
-	else
-		n=$((MSGS / ($2 * $3)))
-		[ "$n" -ge 1 ] || n=1
-		i=0
-		while [ $i -lt $n ]; do
-			/usr/bin/time -f '%U %S' -o "$B/time" smtp-source -d \
-			    -s "$2" -m $(($2 * $3)) -l "$4" \
-			    -f sender@origin.test -t alice@example.com \
-			    "127.0.0.1:$1" >/dev/null 2>&1
-			own=$(awk -v o="$own" '{ print o + ($1 + $2) * 100 }' "$B/time")
-			i=$((i + 1))
-		done
-	fi
-	t1=$(now)
-	b1=$(busy)
-	echo "$t0 $t1 $b0 $b1 $own" | awk '{ printf "%f %f\n", $2 - $1, $4 - $3 - $5 }'
-}
-
 # Emptying a queue frees thousands of inodes; ext4 then skips the ones
 # freed in the last 30 s or so (recently_deleted) each time it
 # allocates an inode, which costs every file created in the next round

@@ -152,6 +152,36 @@ pf_count() {
 	    wc -l | tr -d ' '
 }
 
+# source PORT SESSIONS PERCONN SIZE: smtp-source sends $MSGS messages
+# (with PERCONN > 1, whole rounds of SESSIONS x PERCONN); prints
+# "seconds busy-ticks-less-smtp-source".
+source() {
+	t0=$(now)
+	b0=$(busy)
+	own=0
+	if [ "$3" -eq 1 ]; then
+		/usr/bin/time -f '%U %S' -o "$B/time" smtp-source -s "$2" \
+		    -m "$MSGS" -l "$4" -f sender@origin.test \
+		    -t alice@example.com "127.0.0.1:$1" >/dev/null 2>&1
+		own=$(awk '{ print ($1 + $2) * 100 }' "$B/time")
+	else
+		n=$((MSGS / ($2 * $3)))
+		[ "$n" -ge 1 ] || n=1
+		i=0
+		while [ $i -lt $n ]; do
+			/usr/bin/time -f '%U %S' -o "$B/time" smtp-source -d \
+			    -s "$2" -m $(($2 * $3)) -l "$4" \
+			    -f sender@origin.test -t alice@example.com \
+			    "127.0.0.1:$1" >/dev/null 2>&1
+			own=$(awk -v o="$own" '{ print o + ($1 + $2) * 100 }' "$B/time")
+			i=$((i + 1))
+		done
+	fi
+	t1=$(now)
+	b1=$(busy)
+	echo "$t0 $t1 $b0 $b1 $own" | awk '{ printf "%f %f\n", $2 - $1, $4 - $3 - $5 }'
+}
+
 # machine: one line about the machine, for the report.
 machine() {
 	printf '%s CPUs (%s), %s, kernel %s, %s\n' "$(nproc)" \
