@@ -77,11 +77,11 @@ for size in $SIZES; do
 			r=0
 			while [ $r -lt "$ROUNDS" ]; do
 				snf_empty
-				set -- $(source "$SNFPORT" "$s" "$pc" "$size")
+				set -- $(send_timed "$SNFPORT" "$s" "$pc" "$size")
 				sr="$sr $(echo "$1" | awk -v m="$MSGS" '{ printf "%.0f", m / $1 }')"
 				sc="$sc $(echo "$2" | awk -v m="$MSGS" '{ printf "%.2f", $1 / 100 / m * 1000 }')"
 				pf_empty
-				set -- $(source "$PFPORT" "$s" "$pc" "$size")
+				set -- $(send_timed "$PFPORT" "$s" "$pc" "$size")
 				pr="$pr $(echo "$1" | awk -v m="$MSGS" '{ printf "%.0f", m / $1 }')"
 				pc2="$pc2 $(echo "$2" | awk -v m="$MSGS" '{ printf "%.2f", $1 / 100 / m * 1000 }')"
 				set -- $(ceiling "$s" "$size")

@@ -152,13 +152,14 @@ pf_count() {
 	    wc -l | tr -d ' '
 }
 
-# source PORT SESSIONS PERCONN SIZE: smtp-source sends $MSGS messages
-# (with PERCONN > 1, whole rounds of SESSIONS x PERCONN); prints
-# "seconds busy-ticks-less-smtp-source".
-source() {
+# send_timed PORT SESSIONS PERCONN SIZE: smtp-source sends $MSGS
+# messages (with PERCONN > 1, whole rounds of SESSIONS x PERCONN, at
+# least one); prints "seconds busy-ticks-less-smtp-source messages-sent".
+send_timed() {
 	t0=$(now)
 	b0=$(busy)
 	own=0
+	sent=$MSGS
 	if [ "$3" -eq 1 ]; then
 		/usr/bin/time -f '%U %S' -o "$B/time" smtp-source -s "$2" \
 		    -m "$MSGS" -l "$4" -f sender@origin.test \
@@ -167,6 +168,7 @@ source() {
 	else
 		n=$((MSGS / ($2 * $3)))
 		[ "$n" -ge 1 ] || n=1
+		sent=$((n * $2 * $3))
 		i=0
 		while [ $i -lt $n ]; do
 			/usr/bin/time -f '%U %S' -o "$B/time" smtp-source -d \
@@ -179,7 +181,8 @@ source() {
 	fi
 	t1=$(now)
 	b1=$(busy)
-	echo "$t0 $t1 $b0 $b1 $own" | awk '{ printf "%f %f\n", $2 - $1, $4 - $3 - $5 }'
+	echo "$t0 $t1 $b0 $b1 $own $sent" |
+	    awk '{ printf "%f %f %d\n", $2 - $1, $4 - $3 - $5, $6 }'
 }
 
 # machine: one line about the machine, for the report.

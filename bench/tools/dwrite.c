@@ -57,22 +57,23 @@ one(const char *dir, int dfd, const char *name, const char *buf,
 static void
 writer(const char *dir, int w, int n, size_t size)
 {
-	char	name[64], old[512], *buf;
+	char	name[64], path[512], *buf;
 	int	i, dfd;
 
 	if ((buf = malloc(size)) == NULL)
 		exit(1);
 	memset(buf, 'x', size);
-	snprintf(old, sizeof(old), "%s/new", dir);
-	if ((dfd = open(old, O_RDONLY | O_DIRECTORY)) == -1)
+	snprintf(path, sizeof(path), "%s/new", dir);
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY)) == -1)
 		exit(1);
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "%d.%d", w, i);
 		if (one(dir, dfd, name, buf, size) == -1)
 			exit(1);
 		if (i >= 20) {	/* a queue also delivers: delete old ones */
-			snprintf(old, sizeof(old), "%s/new/%d.%d", dir, w, i - 20);
-			unlink(old);
+			snprintf(path, sizeof(path), "%s/new/%d.%d", dir, w,
+			    i - 20);
+			unlink(path);
 		}
 	}
 	exit(0);

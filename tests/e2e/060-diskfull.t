@@ -248,12 +248,11 @@ EOF
 	echo "$order" | grep -q -E \
 	    '^fsync\(([0-9]+)\) /proc/self/fd/\1 fsync\(\1\) fsync\([0-9]+\) $'
 	ok $? "commit order: fsync, linkat, fsync of the item, fsync of its folder ($order)"
-	rm -rf "$R/queue/mail/example.com"
+	rm -f "$R"/queue/mail/example.com/*
 	# the second fsync is the item's again, after its link, so that its
 	# link count is on disk: a failure there leaves it queued, 4xx to
 	# the client, whose retry makes a duplicate, never a loss (the domain
-	# folder exists, or its creation would fsync first)
-	mkdir -p "$R/queue/mail/example.com"
+	# folder still exists, or its creation would fsync first)
 	inject -e trace=fsync -e inject=fsync:error=EIO:when=2
 	send "fsync after the link fails with EIO: 451 4.3.0" "$T/m10" "451 4.3.0"
 	is "$(queue_count "$R"),$(tmp_count "$R")" "1,0" \
