@@ -1,5 +1,5 @@
 /*
- * fuzz_reply.c - the SMTP client's reply parser (common/smtpc.c), which
+ * fuzz_reply.c - the SMTP client's reply parser (common/mail/smtpc.c), which
  * reads whatever a primary or a callout target sends. The first byte
  * picks the dialogue: 0 replies only (smtpc_reply until it fails), 1
  * EHLO first (smtpc_ehlo, then replies), 2 the greeting first with
