@@ -9,7 +9,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,91 +16,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "die.h"
 #include "domain.h"
-#include "exitcodes.h"
 #include "log.h"
+#include "qscan.h"
 #include "qupdate.h"
+#include "rootdir.h"
+#include "settings.h"
 #include "expire.h"
 
 enum { ACT_NONE, ACT_EXPIRE, ACT_WARN };
-
-struct names {
-	char	**v;
-	size_t	  n, cap;
-};
 
 struct dset {			/* one domain and its settings */
 	const char	*domain;
 	int64_t		 lifetime;
 	int64_t		 warn;		/* delay warning age; 0: off */
 };
-
-static void
-names_add(struct names *ns, const char *s)
-{
-	if (ns->n == ns->cap) {
-		ns->cap = ns->cap ? ns->cap * 2 : 64;
-		ns->v = reallocarray(ns->v, ns->cap, sizeof(*ns->v));
-		if (ns->v == NULL)
-			die_sys(SNF_EXIT_TEMP, "out of memory");
-	}
-	if ((ns->v[ns->n++] = strdup(s)) == NULL)
-		die_sys(SNF_EXIT_TEMP, "out of memory");
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void
-names_free(struct names *ns)
-{
-	size_t	i;
-
-	for (i = 0; i < ns->n; i++)
-		free(ns->v[i]);
-	free(ns->v);
-	ns->v = NULL;
-	ns->n = ns->cap = 0;
-}
-
-/*
- * read_names - the entries of folder path that ok() accepts, sorted (so
- * that domains come by name and messages by age). A missing folder is
- * empty; -1 when it cannot be read.
- */
-static int
-read_names(int root, const char *path, int (*ok)(const char *),
-    struct names *ns)
-{
-	struct dirent	*de;
-	DIR		*d;
-	int		 fd;
-
-	if ((fd = openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL)
-		if (ok(de->d_name))
-			names_add(ns, de->d_name);
-	closedir(d);
-	if (ns->n > 1)
-		qsort(ns->v, ns->n, sizeof(*ns->v), cmp_names);
-	return 0;
-}
-
-static int
-domain_ok(const char *name)
-{
-	return name[0] != '.' && env_domain_ok(name);
-}
 
 /*
  * held - domains/D/hold exists: nothing is delivered and nothing expires.
@@ -111,42 +40,14 @@ domain_ok(const char *name)
 static int
 held(struct ectx *c, const char *domain)
 {
-	char	path[300];
+	int	h = domain_held(c->root, domain);
 
-	if (domain_path(path, sizeof(path), domain, "hold") == -1)
-		return 0;	/* an address literal: no settings */
-	if (faccessat(c->root, path, F_OK, 0) == 0)
-		return 1;
-	if (errno == ENOENT || errno == ENOTDIR)
-		return 0;
-	log_event("warning unable to check %s (%s): domain treated as held",
-	    path, strerror(errno));
+	if (h != -1)
+		return h;
+	log_warnx("unable to check domains/%s/hold (%s): domain treated as "
+	    "held", domain, strerror(errno));
 	c->failed = 1;
 	return 1;
-}
-
-/*
- * duration - setting name of domain: domains/D/name, else control/name,
- * else dflt. -1 (with a warning) when a file is there but unreadable or
- * not a duration: the caller does not guess.
- */
-static int
-duration(struct ectx *c, const char *domain, const char *name, int64_t dflt,
-    int64_t *out)
-{
-	char	path[300];
-
-	snprintf(path, sizeof(path), "control/%s", name);
-	if (control_duration(c->root, path, dflt, out) == 0) {
-		dflt = *out;
-		if (domain_path(path, sizeof(path), domain, name) == -1 ||
-		    control_duration(c->root, path, dflt, out) == 0)
-			return 0;
-	}
-	log_event("warning %s is unreadable or not a duration (%s)", path,
-	    strerror(errno));
-	c->failed = 1;
-	return -1;
 }
 
 /* decide - what is due now for envelope e of domain ds; its age too. */
@@ -176,20 +77,23 @@ sender(const struct envelope *e)
  * the report twice, never not at all.
  */
 static void
-expire_one(struct ectx *c, const struct dset *ds, const char *path,
-    const char *id, struct qitem *q, int64_t age)
+expire_one(struct ectx *c, const struct dset *ds, const struct qref *ref,
+    struct qitem *q, int64_t age)
 {
+	const char		*id = ref->id;
+	char			 path[600];
 	const struct envelope	*e = &q->env;
 	int			 r;
 
 	if ((r = notice_send(c, q, "failed", age, 0)) == -1) {
-		log_event("warning id=%s kept: its report is not queued, the "
+		log_warnx("id=%s kept: its report is not queued, the "
 		    "next run tries again", id);
 		c->failed = 1;
 		return;
 	}
-	if (qitem_remove(c->root, path) == -1 && errno != ENOENT) {
-		log_event("warning unable to remove %s (%s)", path,
+	if (qitem_remove(ref) == -1 && errno != ENOENT) {
+		(void)qref_path(path, sizeof(path), ref);
+		log_warnx("unable to remove %s (%s)", path,
 		    strerror(errno));
 		c->failed = 1;
 		return;
@@ -208,13 +112,15 @@ expire_one(struct ectx *c, const struct dset *ds, const char *path,
  * when snf-send tries it next.
  */
 static void
-warn_one(struct ectx *c, const struct dset *ds, const char *path,
-    const char *id, struct qitem *q, int64_t age)
+warn_one(struct ectx *c, const struct dset *ds, const struct qref *ref,
+    struct qitem *q, int64_t age)
 {
-	struct envelope	ne = q->env;
-	struct stat	st;
-	int64_t		until;
-	int		r;
+	struct envelope	 ne = q->env;
+	struct stat	 st;
+	const char	*id = ref->id;
+	char		 path[600];
+	int64_t		 until;
+	int		 r;
 
 	until = ds->lifetime > INT64_MAX - q->env.arrival ? INT64_MAX :
 	    q->env.arrival + ds->lifetime;
@@ -225,8 +131,9 @@ warn_one(struct ectx *c, const struct dset *ds, const char *path,
 	}
 	ne.warned = c->now;
 	if (fstat(q->fd, &st) == -1 ||
-	    qitem_rewrite(c->root, path, q, &ne, (int64_t)st.st_mtime) == -1) {
-		log_event("warning unable to record the warning in %s (%s): "
+	    qitem_rewrite(c->root, ref, q, &ne, (int64_t)st.st_mtime) == -1) {
+		(void)qref_path(path, sizeof(path), ref);
+		log_warnx("unable to record the warning in %s (%s): "
 		    "a second one may follow", path, strerror(errno));
 		c->failed = 1;
 		return;
@@ -245,38 +152,38 @@ unreadable(struct ectx *c, const char *path)
 	if (errno == ENOENT)
 		return;		/* delivered or expired meanwhile */
 	if (errno == EBADMSG)
-		log_event("warning %s is damaged: left in place", path);
+		log_warnx("%s is damaged: left in place", path);
 	else
-		log_event("warning unable to read %s (%s)", path,
+		log_warnx("unable to read %s (%s)", path,
 		    strerror(errno));
 	c->failed = 1;
 }
 
 /* item - one message: expire it, warn about it, or leave it alone. */
 static void
-item(struct ectx *c, const struct dset *ds, const char *id)
+item(struct ectx *c, const struct dset *ds, const struct qref *r)
 {
 	struct qitem	q;
 	char		path[600];
 	int64_t		age;
 	int		act;
 
-	snprintf(path, sizeof(path), QUEUE_MAIL "/%s/%s", ds->domain, id);
-	if (qitem_open(c->root, path, &q) == -1) {
+	(void)qref_path(path, sizeof(path), r);
+	if (qitem_open(r->dfd, r->id, &q) == -1) {
 		unreadable(c, path);
 		return;
 	}
 	act = decide(c, ds, &q.env, &age);
 	if (act != ACT_NONE && c->dry)
 		say("would-%s\t%s\t%s\t%lld\t%s", act == ACT_EXPIRE ? "expire" :
-		    "warn", id, ds->domain, (long long)age, sender(&q.env));
+		    "warn", r->id, ds->domain, (long long)age, sender(&q.env));
 	qitem_close(&q);
 	if (act == ACT_NONE || c->dry || held(c, ds->domain))
 		return;
-	if (qitem_claim(c->root, path, &q) == -1) {
+	if (qitem_claim(r, &q) == -1) {
 		if (errno == EAGAIN)
 			log_event("busy id=%s domain=%s: left for the next run",
-			    id, ds->domain);
+			    r->id, ds->domain);
 		else
 			unreadable(c, path);
 		return;
@@ -284,36 +191,65 @@ item(struct ectx *c, const struct dset *ds, const char *id)
 	/* decided again on what the lock holds: it may have been rewritten */
 	act = decide(c, ds, &q.env, &age);
 	if (act == ACT_EXPIRE)
-		expire_one(c, ds, path, id, &q, age);
+		expire_one(c, ds, r, &q, age);
 	else if (act == ACT_WARN)
-		warn_one(c, ds, path, id, &q, age);
+		warn_one(c, ds, r, &q, age);
 	qitem_close(&q);
+}
+
+/*
+ * settings - the domain's lifetime and warning age. A bad lifetime
+ * (settings.c has warned) stops the domain's expiry for this run: mail
+ * is never returned on a guess. A bad warning age turns warnings off.
+ */
+static int
+settings(struct ectx *c, const char *name, struct dset *ds)
+{
+	ds->domain = name;
+	if (setting_duration(c->root, name, "lifetime", EXPIRE_LIFETIME,
+	    &ds->lifetime) == -1) {
+		c->failed = 1;
+		return -1;
+	}
+	if (setting_duration(c->root, name, "delay_warning", 0,
+	    &ds->warn) == -1) {
+		c->failed = 1;
+		ds->warn = 0;
+	}
+	return 0;
 }
 
 static void
 domain(struct ectx *c, const char *name)
 {
-	struct names	ids = { 0 };
+	struct qlist	l;
+	struct qref	r;
 	struct dset	ds;
-	char		path[300];
 	size_t		i;
 
-	if (held(c, name))
+	if (held(c, name) || settings(c, name, &ds) == -1)
 		return;
-	ds.domain = name;
-	if (duration(c, name, "lifetime", EXPIRE_LIFETIME, &ds.lifetime) == -1)
-		return;		/* never return mail on a guess */
-	if (duration(c, name, "delay_warning", 0, &ds.warn) == -1)
-		ds.warn = 0;
-	snprintf(path, sizeof(path), QUEUE_MAIL "/%s", name);
-	if (read_names(c->root, path, queue_id_valid, &ids) == -1) {
-		log_event("warning unable to read %s (%s)", path,
+	if ((r.dfd = rdir_open(c->root, RD_MAIL, name, 0)) == -1) {
+		if (errno != ENOENT) {
+			log_warnx("unable to open queue/mail/%s (%s)", name,
+			    strerror(errno));
+			c->failed = 1;
+		}
+		return;
+	}
+	if (qscan_items(r.dfd, &l) == -1) {
+		log_warnx("unable to read queue/mail/%s (%s)", name,
 		    strerror(errno));
 		c->failed = 1;
 	}
-	for (i = 0; i < ids.n; i++)
-		item(c, &ds, ids.v[i]);
-	names_free(&ids);
+	r.where = RD_MAIL;
+	r.domain = name;
+	for (i = 0; i < l.n; i++) {
+		r.id = l.v[i].id;
+		item(c, &ds, &r);
+	}
+	qlist_free(&l);
+	close(r.dfd);
 }
 
 /* expire_queue - every domain folder of queue/mail/, by name. */
@@ -323,9 +259,8 @@ expire_queue(struct ectx *c)
 	struct names	ds = { 0 };
 	size_t		i;
 
-	if (read_names(c->root, QUEUE_MAIL, domain_ok, &ds) == -1) {
-		log_event("warning unable to read " QUEUE_MAIL " (%s)",
-		    strerror(errno));
+	if (qscan_domains(c->root, RD_MAIL, &ds) == -1) {
+		log_warnx("unable to read queue/mail (%s)", strerror(errno));
 		c->failed = 1;
 	}
 	for (i = 0; i < ds.n; i++)

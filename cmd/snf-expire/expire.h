@@ -16,7 +16,6 @@
 struct ectx {
 	int		 root;
 	const char	*rootpath;
-	const char	*queueprog;	/* NULL: the built-in queue writer */
 	char		 me[256];
 	int		 dry;		/* -n: say what would be done */
 	int64_t		 now;
@@ -35,7 +34,7 @@ int	notice_send(struct ectx *, struct qitem *, const char *, int64_t,
 int	notice_wanted(const struct envelope *, const char *);
 
 /* sweep.c */
-void	sweep_leftovers(struct ectx *, const char *);
+void	sweep_leftovers(struct ectx *, int);
 void	sweep_etrn(struct ectx *);
 void	sweep_cache(struct ectx *);
 

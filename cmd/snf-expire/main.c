@@ -17,7 +17,7 @@
 #include "control.h"
 #include "die.h"
 #include "exitcodes.h"
-#include "qinject.h"
+#include "rootdir.h"
 #include "expire.h"
 
 static void
@@ -66,13 +66,17 @@ main(int argc, char **argv)
 	if ((c.root = root_open(dir)) == -1)
 		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",
 		    c.rootpath);
-	c.queueprog = qinject_prog();
 	c.now = (int64_t)time(NULL);
 	control_me(c.root, c.me, sizeof(c.me));
 
+	/* the queue's folders are named durably, whoever made them */
+	if (!c.dry && rdir_flush(c.root) == -1) {
+		log_warn("unable to flush the queue folders");
+		c.failed = 1;
+	}
 	expire_queue(&c);
-	sweep_leftovers(&c, QUEUE_TMP);
-	sweep_leftovers(&c, "queue/state");
+	sweep_leftovers(&c, RD_TMP);
+	sweep_leftovers(&c, RD_STATE);
 	sweep_etrn(&c);
 	sweep_cache(&c);
 

@@ -80,17 +80,17 @@ notice_send(struct ectx *c, struct qitem *q, const char *action,
 		return 0;
 	buf_init(&msg, 0);
 	if (compose(c, q, action, age, until, &msg, &k) == -1) {
-		log_event("warning unable to compose a report to <%s> (%s)",
+		log_warnx("unable to compose a report to <%s> (%s)",
 		    logesc(q->env.sender), errno == EBADMSG ?
 		    "the stored message is damaged" : strerror(errno));
 		buf_free(&msg);
 		return -1;
 	}
-	st = dsn_queue(c->queueprog, c->root, c->rootpath, q->env.sender, &msg,
-	    ids, sizeof(ids));
+	st = dsn_queue(c->root, c->rootpath, q->env.sender, &msg, ids,
+	    sizeof(ids));
 	buf_free(&msg);
 	if (st != SNF_EXIT_OK) {
-		log_event("warning report to <%s> not queued (snf-queue "
+		log_warnx("report to <%s> not queued (snf-queue "
 		    "exit %d)", logesc(q->env.sender), st);
 		return -1;
 	}

@@ -2,45 +2,48 @@
  * sweep.c - what crashes and time leave behind: temporary files in
  * queue/tmp/ and queue/state/ older than a day and a half (as maildir
  * does: no writer lives that long), ETRN requests for a domain without
- * a queue folder, and the dead records of the recipient cache. Nothing
- * here touches a committed item.
+ * a queue folder, and the dead records of the recipient cache. Only
+ * names of snf's own temporary shapes are removed, and nothing here
+ * touches a committed item.
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "envelope.h"
+#include "dirlist.h"
 #include "log.h"
-#include "vcache.h"
+#include "qscan.h"
+#include "rootdir.h"
 #include "verify.h"
 #include "expire.h"
 
-static int	dry;		/* for said(), which has no context */
+struct sweep {
+	struct ectx	*c;
+	const char	*dir;		/* the folder's name, for messages */
+};
 
-/* gone - remove dir/name (dirfd is dir), or say it would go. */
+/* gone - remove name of the folder dirfd, or say it would go. */
 static void
-gone(struct ectx *c, int dirfd, const char *dir, const char *name,
-    const char *why)
+gone(struct sweep *w, int dirfd, const char *name, const char *why)
 {
-	if (c->dry) {
-		say("would-remove\t%s/%s", dir, logesc(name));
+	if (w->c->dry) {
+		say("would-remove\t%s/%s", w->dir, logesc(name));
 		return;
 	}
 	if (unlinkat(dirfd, name, 0) == -1) {
 		if (errno != ENOENT) {
-			log_event("warning unable to remove %s/%s (%s)", dir,
+			log_warnx("unable to remove %s/%s (%s)", w->dir,
 			    logesc(name), strerror(errno));
-			c->failed = 1;
+			w->c->failed = 1;
 		}
 		return;
 	}
-	log_event("removed file=%s/%s %s", dir, logesc(name), why);
-	say("removed\t%s/%s", dir, logesc(name));
+	log_event("removed file=%s/%s %s", w->dir, logesc(name), why);
+	say("removed\t%s/%s", w->dir, logesc(name));
 }
 
 /* is_tmpname - a name file_replace gives its temporary files. */
@@ -53,72 +56,88 @@ is_tmpname(const char *name)
 }
 
 /*
- * leftover - file st of folder dir belongs to no live writer: its last
- * write is older than EXPIRE_LEFTOVER. A rewrite's file (r.*) is dated
- * by its ctime instead: qitem_rewrite sets its mtime to the item's due
- * time, which may be long past, just before it renames it into place.
+ * leftover - file name (st) of the folder belongs to no live writer:
+ * last written longer ago than EXPIRE_LEFTOVER (any file of queue/tmp,
+ * a temporary name elsewhere). A rewrite's file (r.*) is dated by its
+ * ctime instead: qitem_rewrite sets its mtime to the item's due time,
+ * which may be long past, just before it renames it into place.
  */
 static int
-leftover(struct ectx *c, const char *dir, const char *name,
-    const struct stat *st)
+leftover(struct sweep *w, const char *name, const struct stat *st)
 {
 	int64_t	t = st->st_mtime;
+	int	tmp = strcmp(w->dir, "queue/tmp") == 0;
 
 	if (S_ISDIR(st->st_mode))
 		return 0;
-	if (strcmp(dir, QUEUE_TMP) != 0 && !is_tmpname(name))
+	if (!tmp && !is_tmpname(name))
 		return 0;	/* queue/state/D itself */
-	if (strcmp(dir, QUEUE_TMP) == 0 && strncmp(name, "r.", 2) == 0 &&
-	    st->st_ctime > t)
+	if (tmp && strncmp(name, "r.", 2) == 0 && st->st_ctime > t)
 		t = st->st_ctime;
-	return c->now - t > EXPIRE_LEFTOVER;
+	return w->c->now - t > EXPIRE_LEFTOVER;
 }
 
-/* opendir_at - folder path of the root; NULL and no fuss when missing. */
-static DIR *
-opendir_at(struct ectx *c, const char *path)
+static int
+sweep_one(int dirfd, const char *name, void *arg)
 {
-	DIR	*d;
-	int	 fd;
-
-	if ((fd = openat(c->root, path, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1) {
-		if (errno != ENOENT)
-			goto fail;
-		return NULL;
-	}
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		goto fail;
-	}
-	return d;
-fail:
-	log_event("warning unable to read %s (%s)", path, strerror(errno));
-	c->failed = 1;
-	return NULL;
-}
-
-/* sweep_leftovers - old temporary files of folder dir go. */
-void
-sweep_leftovers(struct ectx *c, const char *dir)
-{
-	struct dirent	*de;
+	struct sweep	*w = arg;
 	struct stat	 st;
-	DIR		*d;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    leftover(w, name, &st))
+		gone(w, dirfd, name, "reason=leftover");
+	return 0;
+}
+
+/* open_dir - folder which; -1 and no fuss when it is missing. */
+static int
+open_dir(struct ectx *c, int which)
+{
+	int	fd;
+
+	if ((fd = rdir_open(c->root, which, NULL, 0)) == -1 && errno != ENOENT) {
+		log_warnx("unable to read %s (%s)", rdir_name(which),
+		    strerror(errno));
+		c->failed = 1;
+	}
+	return fd;
+}
+
+static void
+walk(struct ectx *c, int which, int (*fn)(int, const char *, void *))
+{
+	struct sweep	w = { c, rdir_name(which) };
+	int		fd;
+
+	if ((fd = open_dir(c, which)) == -1)
+		return;
+	if (dir_each(fd, fn, &w) == -1) {
+		log_warnx("unable to read %s (%s)", w.dir, strerror(errno));
+		c->failed = 1;
+	}
+	close(fd);
+}
+
+/* sweep_leftovers - old temporary files of folder which (RD_TMP, ...). */
+void
+sweep_leftovers(struct ectx *c, int which)
+{
+	walk(c, which, sweep_one);
+}
+
+static int
+etrn_one(int dirfd, const char *name, void *arg)
+{
+	struct sweep	*w = arg;
 	int		 dfd;
 
-	if ((d = opendir_at(c, dir)) == NULL)
-		return;
-	dfd = dirfd(d);
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-			continue;
-		if (leftover(c, dir, de->d_name, &st))
-			gone(c, dfd, dir, de->d_name, "reason=leftover");
-	}
-	closedir(d);
+	if (!qscan_domain_name(name))
+		return 0;
+	if ((dfd = rdir_open(w->c->root, RD_MAIL, name, 0)) != -1)
+		close(dfd);
+	else if (errno == ENOENT)
+		gone(w, dirfd, name, "reason=no-mail");
+	return 0;
 }
 
 /*
@@ -128,43 +147,28 @@ sweep_leftovers(struct ectx *c, const char *dir)
 void
 sweep_etrn(struct ectx *c)
 {
-	struct dirent	*de;
-	struct stat	 st;
-	char		 path[300];
-	DIR		*d;
-
-	if ((d = opendir_at(c, "queue/etrn")) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || !env_domain_ok(de->d_name))
-			continue;
-		snprintf(path, sizeof(path), QUEUE_MAIL "/%s", de->d_name);
-		if (fstatat(c->root, path, &st, 0) == -1 && errno == ENOENT)
-			gone(c, dirfd(d), "queue/etrn", de->d_name,
-			    "reason=no-mail");
-	}
-	closedir(d);
+	walk(c, RD_ETRN, etrn_one);
 }
 
 static void
-said(const char *domain, const char *name, const char *what)
+said(const char *domain, const char *name, const char *what, void *arg)
 {
+	struct ectx	*c = arg;
+
 	(void)what;
-	say("%s\t" VCACHE_DIR "/%s/%s", dry ? "would-remove" : "removed",
-	    domain, logesc(name));
-	if (!dry)
-		log_event("removed file=" VCACHE_DIR "/%s/%s reason=dead",
-		    domain, logesc(name));
+	say("%s\tcache/%s/%s", c->dry ? "would-remove" : "removed", domain,
+	    logesc(name));
+	if (!c->dry)
+		log_event("removed file=cache/%s/%s reason=dead", domain,
+		    logesc(name));
 }
 
 /* sweep_cache - dead records and leftovers of the recipient cache. */
 void
 sweep_cache(struct ectx *c)
 {
-	dry = c->dry;
-	if (verify_expire(c->root, c->dry, c->now, said) == -1) {
-		log_event("warning unable to read " VCACHE_DIR " (%s)",
-		    strerror(errno));
+	if (verify_expire(c->root, c->dry, c->now, said, c) == -1) {
+		log_warnx("unable to read cache (%s)", strerror(errno));
 		c->failed = 1;
 	}
 }

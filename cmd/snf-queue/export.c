@@ -33,7 +33,6 @@ struct exp {
 	gzFile		 gz;		/* the mbox, or NULL */
 	char		 host[256];
 	unsigned long	 n;
-	int		 failures;
 };
 
 /* folder_name - a recipient as one safe folder name: %XX for the rest. */
@@ -155,7 +154,7 @@ mbox_one(struct exp *x, struct qitem *q, const struct buf *m)
 }
 
 static int
-export_one(int root, struct sel *s, const struct item *it, void *arg)
+export_one(struct sel *s, const struct qref *it, void *arg)
 {
 	struct exp	*x = arg;
 	struct qitem	 q;
@@ -167,14 +166,14 @@ export_one(int root, struct sel *s, const struct item *it, void *arg)
 		printf("would-export\t%s\t%s\n", it->id, it->domain);
 		return 1;
 	}
-	if (qitem_claim(root, it->path, &q) == -1) {
+	if (qitem_claim(it, &q) == -1) {
 		if (errno == EAGAIN)
 			printf("busy\t%s\t%s\tbeing delivered; left alone\n",
 			    it->id, it->domain);
 		else if (errno != ENOENT) {
 			printf("error\t%s\t%s\t%s\n", it->id, it->domain,
 			    strerror(errno));
-			x->failures++;
+			s->failures++;
 		}
 		return 0;
 	}
@@ -188,11 +187,11 @@ export_one(int root, struct sel *s, const struct item *it, void *arg)
 		bad = mbox_one(x, &q, &m) == -1;
 	if (bad) {
 		printf("error\t%s\t%s\t%s\n", it->id, it->domain, strerror(errno));
-		x->failures++;
-	} else if (s->remove && qitem_remove(root, it->path) == -1) {
+		s->failures++;
+	} else if (s->remove && qitem_remove(it) == -1) {
 		printf("error\t%s\t%s\tnot removed: %s\n", it->id, it->domain,
 		    strerror(errno));
-		x->failures++;
+		s->failures++;
 	} else
 		printf("%s\t%s\t%s\n", s->remove ? "exported-removed" :
 		    "exported", it->id, it->domain);
@@ -202,31 +201,31 @@ export_one(int root, struct sel *s, const struct item *it, void *arg)
 }
 
 int
-queue_export(int root, int argc, char **argv)
+queue_export(struct sel *s, int argc, char **argv)
 {
-	struct sel	s;
 	struct exp	x;
+	int		root = s->root;
 
-	sel_parse(argc, argv, "nxr:s:a:b:i:o:z:", &s);
-	if (s.outdir == NULL && s.mbox == NULL)
+	sel_parse(argc, argv, "nxr:s:a:b:i:o:z:", s);
+	if (s->outdir == NULL && s->mbox == NULL)
 		die(SNF_EXIT_PERM, "export where? -o folder (Maildir) and/or "
 		    "-z file.mbox.gz");
 	memset(&x, 0, sizeof(x));
 	x.out = -1;
 	control_me(root, x.host, sizeof(x.host));
-	if (s.outdir && !s.dry && ((mkdir(s.outdir, 0700) == -1 &&
-	    errno != EEXIST) || (x.out = open(s.outdir, O_RDONLY | O_DIRECTORY |
+	if (s->outdir && !s->dry && ((mkdir(s->outdir, 0700) == -1 &&
+	    errno != EEXIST) || (x.out = open(s->outdir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1))
-		die_sys(SNF_EXIT_TEMP, "unable to open %s", s.outdir);
-	if (s.mbox && !s.dry && ((x.gzfd = open(s.mbox, O_WRONLY | O_CREAT |
+		die_sys(SNF_EXIT_TEMP, "unable to open %s", s->outdir);
+	if (s->mbox && !s->dry && ((x.gzfd = open(s->mbox, O_WRONLY | O_CREAT |
 	    O_APPEND | O_CLOEXEC, 0600)) == -1 ||
 	    (x.gz = gzdopen(dup(x.gzfd), "ab")) == NULL))
-		die_sys(SNF_EXIT_TEMP, "unable to open %s", s.mbox);
-	sel_each(root, &s, SEL_MAIL | SEL_HOLD, export_one, &x);
+		die_sys(SNF_EXIT_TEMP, "unable to open %s", s->mbox);
+	sel_each(s, SEL_MAIL | SEL_HOLD, export_one, &x);
 	if (x.gz && (gzclose(x.gz) != Z_OK || fsync(x.gzfd) == -1 ||
 	    close(x.gzfd) == -1))
-		die(SNF_EXIT_TEMP, "unable to finish %s", s.mbox);
+		die(SNF_EXIT_TEMP, "unable to finish %s", s->mbox);
 	if (x.out != -1 && (fsync(x.out) == -1 || close(x.out) == -1))
-		die_sys(SNF_EXIT_TEMP, "unable to finish %s", s.outdir);
-	return x.failures ? SNF_EXIT_TEMP : SNF_EXIT_OK;
+		die_sys(SNF_EXIT_TEMP, "unable to finish %s", s->outdir);
+	return sel_exit(s);
 }

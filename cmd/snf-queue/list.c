@@ -5,9 +5,6 @@
  * contain a tab, so the recipients are the last fields of a line. Only
  * at a terminal does status add a summary line, starting with "#".
  */
-#include <sys/stat.h>
-
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,32 +16,31 @@
 #include "die.h"
 #include "domain.h"
 #include "dstate.h"
-#include "vcache.h"
-#include "envelope.h"
 #include "exitcodes.h"
-#include "queue.h"
+#include "log.h"
+#include "qscan.h"
+#include "rootdir.h"
 #include "snfq.h"
-
-static int
-domain_ok(const char *name)
-{
-	return name[0] != '.' && env_domain_ok(name);
-}
+#include "vcache.h"
 
 /* domains - the named domains, or every protected, queued or held one. */
 static void
-domains(int root, const struct names *named, struct names *ns)
+domains(struct sel *s, struct names *ns)
 {
-	size_t	i;
+	static const int	which[] = { RD_DOMAINS, RD_MAIL, RD_HOLD };
+	size_t			i;
 
-	if (named->n > 0) {
-		for (i = 0; i < named->n; i++)
-			names_add(ns, named->v[i]);
+	if (s->domains.n > 0) {
+		for (i = 0; i < s->domains.n; i++)
+			if (names_add(ns, s->domains.v[i]) == -1)
+				die_sys(SNF_EXIT_TEMP, "out of memory");
 		return;
 	}
-	read_names(root, "domains", domain_ok, ns);
-	read_names(root, QUEUE_MAIL, domain_ok, ns);
-	read_names(root, QUEUE_HOLD, domain_ok, ns);
+	for (i = 0; i < sizeof(which) / sizeof(which[0]); i++)
+		if (qscan_domains(s->root, which[i], ns) == -1) {
+			log_warn("unable to read %s", rdir_name(which[i]));
+			s->failures++;
+		}
 	names_sort(ns);
 }
 
@@ -95,12 +91,10 @@ status_line(int root, const char *domain, size_t count,
     unsigned long long bytes, int64_t oldest, int64_t now)
 {
 	struct dstate	st;
-	char		path[300];
 	int		hold;
 
 	state_read(root, domain, &st);
-	hold = domain_path(path, sizeof(path), domain, "hold") == 0 &&
-	    faccessat(root, path, F_OK, 0) == 0;
+	hold = domain_held(root, domain) == 1;
 	printf("%s\t%s\t%s\t%lld\t%s\t%zu\t%llu\t%lld\t%lld\t%s\t%s\n",
 	    domain, mode_name(root, domain), st.up == 1 ? "up" : st.up == 0 ?
 	    "down" : "unknown", (long long)(st.since ? age_of(st.since, now) :
@@ -111,26 +105,32 @@ status_line(int root, const char *domain, size_t count,
 
 /* tally - count the items of one domain in one folder. */
 static void
-tally(int root, const char *base, const char *domain, size_t *count,
+tally(struct sel *s, int where, const char *domain, size_t *count,
     unsigned long long *bytes, int64_t *oldest)
 {
-	struct names	ids = { 0 };
-	struct stat	st;
-	char		path[600];
+	struct qlist	l;
 	size_t		j;
+	int		dfd;
 
-	snprintf(path, sizeof(path), "%s/%s", base, domain);
-	read_names(root, path, queue_id_valid, &ids);
-	for (j = 0; j < ids.n; j++) {
-		snprintf(path, sizeof(path), "%s/%s/%s", base, domain, ids.v[j]);
-		if (fstatat(root, path, &st, AT_SYMLINK_NOFOLLOW) == -1)
-			continue;	/* delivered meanwhile */
-		(*count)++;
-		*bytes += (unsigned long long)st.st_size;
-		if (queue_id_time(ids.v[j]) < *oldest)
-			*oldest = queue_id_time(ids.v[j]);
+	if ((dfd = rdir_open(s->root, where, domain, 0)) == -1) {
+		if (errno != ENOENT) {
+			log_warn("unable to open %s/%s", rdir_name(where), domain);
+			s->failures++;
+		}
+		return;
 	}
-	names_free(&ids);
+	if (qscan_items(dfd, &l) == -1) {
+		log_warn("unable to read %s/%s", rdir_name(where), domain);
+		s->failures++;
+	}
+	close(dfd);
+	for (j = 0; j < l.n; j++) {
+		(*count)++;
+		*bytes += (unsigned long long)l.v[j].size;
+		if (queue_id_time(l.v[j].id) < *oldest)
+			*oldest = queue_id_time(l.v[j].id);
+	}
+	qlist_free(&l);
 }
 
 struct total {
@@ -154,19 +154,19 @@ summary(const struct total *t, int64_t now)
 }
 
 static int
-verbose_one(int root, struct sel *s, const struct item *it, void *arg)
+verbose_one(struct sel *s, const struct qref *it, void *arg)
 {
 	struct qitem	q;
 	int64_t		now = *(int64_t *)arg;
 	size_t		i;
 
 	(void)s;
-	if (qitem_open(root, it->path, &q) == -1)
+	if (qitem_open(it->dfd, it->id, &q) == -1)
 		return 0;
 	printf("%s\t%s\t%s\t%lld\t%llu\t%lld\t%s", it->id, it->domain,
-	    it->where == SEL_HOLD ? "held" : "queued",
+	    it->where == RD_HOLD ? "held" : "queued",
 	    (long long)age_of(q.env.arrival, now),
-	    (unsigned long long)q.env.size, (long long)(it->where == SEL_MAIL &&
+	    (unsigned long long)q.env.size, (long long)(it->where == RD_MAIL &&
 	    q.mtime > now ? q.mtime - now : 0),
 	    q.env.sender[0] ? q.env.sender : "<>");
 	for (i = 0; i < q.env.nrcpt; i++)
@@ -182,38 +182,36 @@ verbose_one(int root, struct sel *s, const struct item *it, void *arg)
  * its next attempt, sender, recipients.
  */
 int
-queue_status(int root, int argc, char **argv)
+queue_status(struct sel *s, int argc, char **argv)
 {
 	struct names	 ds = { 0 };
 	struct total	 t;
-	struct sel	 s;
 	struct dstate	 st;
 	unsigned long long bytes;
 	int64_t		 now = (int64_t)time(NULL), oldest;
 	size_t		 i, count;
-	char		 path[300];
+	int		 root = s->root;
 
-	sel_parse(argc, argv, "v", &s);
-	if (s.verbose) {
-		sel_each(root, &s, SEL_MAIL | SEL_HOLD, verbose_one, &now);
+	sel_parse(argc, argv, "v", s);
+	if (s->verbose) {
+		sel_each(s, SEL_MAIL | SEL_HOLD, verbose_one, &now);
 		return SNF_EXIT_OK;
 	}
-	domains(root, &s.domains, &ds);
+	domains(s, &ds);
 	memset(&t, 0, sizeof(t));
 	t.oldest = now;
 	for (i = 0; i < ds.n; i++) {
 		bytes = 0;
 		count = 0;
 		oldest = now;
-		tally(root, QUEUE_MAIL, ds.v[i], &count, &bytes, &oldest);
-		tally(root, QUEUE_HOLD, ds.v[i], &count, &bytes, &oldest);
+		tally(s, RD_MAIL, ds.v[i], &count, &bytes, &oldest);
+		tally(s, RD_HOLD, ds.v[i], &count, &bytes, &oldest);
 		status_line(root, ds.v[i], count, bytes,
 		    count ? age_of(oldest, now) : 0, now);
 		state_read(root, ds.v[i], &st);
 		t.domains++;
 		t.down += st.up == 0;
-		t.held += domain_path(path, sizeof(path), ds.v[i], "hold") == 0 &&
-		    faccessat(root, path, F_OK, 0) == 0;
+		t.held += domain_held(root, ds.v[i]) == 1;
 		t.messages += count;
 		t.bytes += bytes;
 		if (oldest < t.oldest)
@@ -221,23 +219,22 @@ queue_status(int root, int argc, char **argv)
 	}
 	names_free(&ds);
 	summary(&t, now);
-	return SNF_EXIT_OK;
+	return sel_exit(s);
 }
 
-static int	unreadable;	/* items that could not be read */
-
 static int
-list_one(int root, struct sel *s, const struct item *it, void *arg)
+list_one(struct sel *s, const struct qref *it, void *arg)
 {
 	struct qitem	q;
 	int64_t		now = *(int64_t *)arg;
+	char		path[600];
 	size_t		i;
 
-	(void)s;
-	if (qitem_open(root, it->path, &q) == -1) {
+	if (qitem_open(it->dfd, it->id, &q) == -1) {
 		if (errno != ENOENT) {
-			warn_sys("unable to read %s", it->path);
-			unreadable++;
+			(void)qref_path(path, sizeof(path), it);
+			log_warn("unable to read %s", path);
+			s->failures++;
 		}
 		return 0;
 	}
@@ -257,12 +254,11 @@ list_one(int root, struct sel *s, const struct item *it, void *arg)
  * in status -v): id, domain, age, size, sender or <>, recipients.
  */
 int
-queue_list(int root, int argc, char **argv)
+queue_list(struct sel *s, int argc, char **argv)
 {
-	struct sel	s;
-	int64_t		now = (int64_t)time(NULL);
+	int64_t	now = (int64_t)time(NULL);
 
-	sel_parse(argc, argv, "r:s:a:b:i:", &s);
-	sel_each(root, &s, SEL_MAIL, list_one, &now);
-	return unreadable ? SNF_EXIT_TEMP : SNF_EXIT_OK;
+	sel_parse(argc, argv, "r:s:a:b:i:", s);
+	sel_each(s, SEL_MAIL, list_one, &now);
+	return sel_exit(s);
 }

@@ -22,10 +22,7 @@
 #include "control.h"
 #include "die.h"
 #include "exitcodes.h"
-#include "qwrite.h"
 #include "snfq.h"
-
-const char	*rootpath;
 
 static void
 usage(void)
@@ -37,6 +34,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
+	struct sel	 s;
 	const char	*dir = NULL, *verb;
 	int		 ch, root, r;
 
@@ -52,30 +50,33 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	rootpath = root_path(dir);
 	if ((root = root_open(dir)) == -1)
 		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",
-		    rootpath);
+		    root_path(dir));
 	if (argc == 0)
 		return queue_inject(root);
 	signal(SIGPIPE, SIG_IGN);
+	memset(&s, 0, sizeof(s));
+	s.root = root;
+	s.rootpath = root_path(dir);
 	verb = argv[0];
 	if (strcmp(verb, "status") == 0)
-		r = queue_status(root, argc, argv);
+		r = queue_status(&s, argc, argv);
 	else if (strcmp(verb, "list") == 0)
-		r = queue_list(root, argc, argv);
+		r = queue_list(&s, argc, argv);
 	else if (strcmp(verb, "hold") == 0 || strcmp(verb, "unhold") == 0)
-		r = queue_hold(root, argc, argv, verb[0] == 'h');
+		r = queue_hold(&s, argc, argv, verb[0] == 'h');
 	else if (strcmp(verb, "requeue") == 0)
-		r = queue_requeue(root, argc, argv, 0);
+		r = queue_requeue(&s, argc, argv, 0);
 	else if (strcmp(verb, "release") == 0)
-		r = queue_release(root, argc, argv);
+		r = queue_release(&s, argc, argv);
 	else if (strcmp(verb, "export") == 0)
-		r = queue_export(root, argc, argv);
+		r = queue_export(&s, argc, argv);
 	else if (strcmp(verb, "remove") == 0)
-		r = queue_remove(root, argc, argv);
+		r = queue_remove(&s, argc, argv);
 	else
 		usage();
+	sel_free(&s);
 	if (fflush(stdout) == EOF)
 		die_sys(SNF_EXIT_TEMP, "unable to write");
 	return r;

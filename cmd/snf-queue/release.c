@@ -24,22 +24,20 @@
 #include "exitcodes.h"
 #include "io.h"
 #include "log.h"
-#include "qinject.h"
+#include "qsink.h"
 #include "qupdate.h"
 #include "snfq.h"
 
 struct rel {
 	struct dctx	 c;
 	struct smtpc	 s;
-	int		 open;		/* -H: the session is up */
 	char		 host[400];	/* -H: "name[address]" */
 	char		 sender[ADDR_PATH_MAX + 1];	/* -m */
 	struct addr	 to;		/* -m */
-	int		 failures;
 };
 
 static void
-say(const struct sel *s, const char *action, const struct item *it,
+say(const struct sel *s, const char *action, const struct qref *it,
     const char *detail)
 {
 	printf("%s%s\t%s\t%s\t%s\n", s->dry ? "would-" : "", action, it->id,
@@ -63,7 +61,7 @@ outcome(char *buf, size_t size, const struct rcpt_result *res, size_t n)
 }
 
 static int
-to_host(int root, struct sel *s, const struct item *it, void *arg)
+to_host(struct sel *s, const struct qref *it, void *arg)
 {
 	struct rel		*r = arg;
 	struct rcpt_result	*res;
@@ -71,32 +69,31 @@ to_host(int root, struct sel *s, const struct item *it, void *arg)
 	char			 text[200];
 	int			 alive;
 
-	(void)root;
 	if (s->dry) {
 		say(s, "release", it, s->host);
 		return 1;
 	}
-	if (dlv_claim(&r->c, it->path, it->id, &q) == -1) {
+	if (dlv_claim(it, &q) == -1) {
 		if (errno == EAGAIN)
 			say(s, "busy", it, "being delivered; left alone");
 		else if (errno != ENOENT) {
 			say(s, "error", it, "unreadable or damaged; left alone");
-			r->failures++;
+			s->failures++;
 		}
 		return 0;
 	}
 	if ((res = calloc(q.env.nrcpt, sizeof(*res))) == NULL)
 		die_sys(SNF_EXIT_TEMP, "out of memory");
 	alive = dlv_transaction(&r->s, &q, res) == 0;
-	dlv_apply(&r->c, it->path, &q, r->host, res, r->s.ext & SMTPC_DSN);
+	dlv_apply(&r->c, it, &q, r->host, res, r->s.ext & SMTPC_DSN);
 	outcome(text, sizeof(text), res, q.env.nrcpt);
 	say(s, "released", it, text);
 	free(res);
 	qitem_close(&q);
 	if (!alive) {
-		warnx_("the session with %s ended: %s", s->host,
+		log_warnx("the session with %s ended: %s", s->host,
 		    logesc(r->s.text));
-		r->failures++;
+		s->failures++;
 		return -1;
 	}
 	return 1;
@@ -104,26 +101,27 @@ to_host(int root, struct sel *s, const struct item *it, void *arg)
 
 /* release_host - one session to the server, then every message. */
 static int
-release_host(int root, struct sel *s, struct rel *r)
+release_host(struct sel *s, struct rel *r)
 {
 	struct route	rt;
-	char		err[SMTPC_TEXT_MAX + 300];
+	struct dial	d;
 
 	memset(&rt, 0, sizeof(rt));
 	if (hostport_parse(s->host, &rt.h[0]) == -1)
 		die(SNF_EXIT_PERM, "not a host[:port]: %s", s->host);
 	rt.n = 1;
 	if (!s->dry) {
-		if (dlv_session(&r->c, &rt, &r->s, err, sizeof(err)) == -1)
+		dlv_dialer(&r->c, &d);
+		if (dial_route(&d, &rt, &r->s) == -1)
 			die(SNF_EXIT_TEMP, "cannot deliver to %s: %s", s->host,
-			    err);
+			    d.err);
 		snprintf(r->host, sizeof(r->host), "%s[%s]", r->s.host,
 		    r->s.addr);
 	}
-	sel_each(root, s, SEL_MAIL | SEL_HOLD, to_host, r);
+	sel_each(s, SEL_MAIL | SEL_HOLD, to_host, r);
 	if (!s->dry && r->s.fd != -1)
 		smtpc_quit(&r->s);
-	return r->failures ? SNF_EXIT_TEMP : SNF_EXIT_OK;
+	return sel_exit(s);
 }
 
 /* rewrap - the message for one mailbox: new fields, then the original. */
@@ -154,11 +152,11 @@ rewrap(struct buf *b, struct qitem *q)
 }
 
 static int
-to_mailbox(int root, struct sel *s, const struct item *it, void *arg)
+to_mailbox(struct sel *s, const struct qref *it, void *arg)
 {
 	struct rel	*r = arg;
 	struct qitem	 q;
-	struct qinject	 qi;
+	struct qsink	 qi;
 	struct buf	 msg, env;
 	int		 st;
 
@@ -166,32 +164,33 @@ to_mailbox(int root, struct sel *s, const struct item *it, void *arg)
 		say(s, "release", it, r->to.full);
 		return 1;
 	}
-	if (qitem_claim(root, it->path, &q) == -1) {
+	if (qitem_claim(it, &q) == -1) {
 		if (errno == EAGAIN)
 			say(s, "busy", it, "being delivered; left alone");
 		else if (errno != ENOENT) {
 			say(s, "error", it, strerror(errno));
-			r->failures++;
+			s->failures++;
 		}
 		return 0;
 	}
 	buf_init(&msg, 0);
 	buf_init(&env, 0);
 	st = SNF_EXIT_TEMP;
-	if (rewrap(&msg, &q) == 0 && env_record(&env, 'F', r->sender) == 0 &&
-	    env_record(&env, 'T', r->to.full) == 0 &&
-	    qinject_start(&qi, r->c.queueprog, root, r->c.rootpath) == 0) {
-		(void)qinject_write(&qi, msg.p, msg.len, mono_ms() + 600000);
-		st = qinject_finish(&qi, &env, mono_ms() + 600000);
+	qi.reply[0] = '\0';
+	if (rewrap(&msg, &q) == 0 && qsink_record(&env, 'F', r->sender) == 0 &&
+	    qsink_record(&env, 'T', r->to.full) == 0 &&
+	    qsink_start(&qi, s->root, s->rootpath) == 0) {
+		(void)qsink_write(&qi, msg.p, msg.len, mono_ms() + 600000);
+		st = qsink_finish(&qi, &env, mono_ms() + 600000);
 	}
-	if (st == SNF_EXIT_OK && qitem_remove(root, it->path) == 0) {
+	if (st == SNF_EXIT_OK && qitem_remove(it) == 0) {
 		log_event("released id=%s to=<%s> as %s", it->id,
 		    logesc(r->to.full), logesc(qi.reply + 2));
 		say(s, "released", it, qi.reply + 2);
 	} else {
 		say(s, "error", it, st == SNF_EXIT_OK ? strerror(errno) :
 		    "could not queue the new message; the original stays");
-		r->failures++;
+		s->failures++;
 	}
 	buf_free(&msg);
 	buf_free(&env);
@@ -201,9 +200,10 @@ to_mailbox(int root, struct sel *s, const struct item *it, void *arg)
 
 /* release_mailbox - every message anew for one mailbox. */
 static int
-release_mailbox(int root, struct sel *s, struct rel *r)
+release_mailbox(struct sel *s, struct rel *r)
 {
 	char	me[256];
+	int	root = s->root;
 
 	if (addr_parse_mailbox(s->mailbox, strlen(s->mailbox), ADDR_LAX_LOCAL,
 	    &r->to) != ADDR_OK)
@@ -214,32 +214,33 @@ release_mailbox(int root, struct sel *s, struct rel *r)
 		strlcpy(r->sender, "postmaster@", sizeof(r->sender));
 		strlcat(r->sender, me, sizeof(r->sender));
 	}
-	sel_each(root, s, SEL_MAIL | SEL_HOLD, to_mailbox, r);
+	sel_each(s, SEL_MAIL | SEL_HOLD, to_mailbox, r);
 	if (!s->dry)
 		queue_trigger(root);
-	return r->failures ? SNF_EXIT_TEMP : SNF_EXIT_OK;
+	return sel_exit(s);
 }
 
 int
-queue_release(int root, int argc, char **argv)
+queue_release(struct sel *s, int argc, char **argv)
 {
-	struct sel	s;
 	struct rel	r;
 
-	sel_parse(argc, argv, "nr:s:a:b:i:H:m:", &s);
-	if (s.host == NULL && s.mailbox == NULL)
-		return queue_requeue(root, argc, argv, 1);
-	if (s.host && s.mailbox)
+	sel_parse(argc, argv, "nr:s:a:b:i:H:m:", s);
+	if (s->host == NULL && s->mailbox == NULL) {
+		sel_free(s);
+		return queue_requeue(s, argc, argv, 1);
+	}
+	if (s->host && s->mailbox)
 		die(SNF_EXIT_PERM, "release -H or -m, not both");
-	if (!s.filtered && s.domains.n == 0)
+	if (!s->filtered && s->domains.n == 0)
 		die(SNF_EXIT_PERM, "release what? name domains, or select "
 		    "messages with -i, -r, -s, -a or -b");
 	memset(&r, 0, sizeof(r));
 	r.s.fd = -1;
-	r.c.root = root;
-	r.c.rootpath = rootpath;
+	r.c.root = s->root;
+	r.c.rootpath = s->rootpath;
 	dlv_settings(&r.c);
-	if (s.host)
-		return release_host(root, &s, &r);
-	return release_mailbox(root, &s, &r);
+	if (s->host)
+		return release_host(s, &r);
+	return release_mailbox(s, &r);
 }

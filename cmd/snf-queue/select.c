@@ -17,15 +17,10 @@
 #include "die.h"
 #include "domain.h"
 #include "exitcodes.h"
-#include "fileio.h"
-#include "queue.h"
+#include "log.h"
+#include "qscan.h"
+#include "rootdir.h"
 #include "snfq.h"
-
-static int
-domain_ok(const char *name)
-{
-	return name[0] != '.' && env_domain_ok(name);
-}
 
 static int64_t
 age_arg(const char *s)
@@ -37,16 +32,22 @@ age_arg(const char *s)
 	return v;
 }
 
+static void
+add(struct names *ns, const char *s)
+{
+	if (names_add(ns, s) == -1)
+		die_sys(SNF_EXIT_TEMP, "out of memory");
+}
+
 /*
  * sel_parse - the options of a verb (those in opts, getopt style) and
- * its domain operands into sel. Returns the number of arguments taken.
+ * its domain operands into s, whose root and rootpath are kept.
  */
-int
+void
 sel_parse(int argc, char **argv, const char *opts, struct sel *s)
 {
 	int	ch, i;
 
-	memset(s, 0, sizeof(*s));
 	s->older = s->younger = -1;
 	optind = 1;
 	while ((ch = getopt(argc, argv, opts)) != -1) {
@@ -66,7 +67,7 @@ sel_parse(int argc, char **argv, const char *opts, struct sel *s)
 		case 'i':
 			if (!queue_id_valid(optarg))
 				die(SNF_EXIT_PERM, "not a queue id: %s", optarg);
-			names_add(&s->ids, optarg);
+			add(&s->ids, optarg);
 			s->filtered = 1;
 			break;
 		default:
@@ -76,24 +77,26 @@ sel_parse(int argc, char **argv, const char *opts, struct sel *s)
 	}
 	for (i = optind; i < argc; i++) {
 		lowercase(argv[i]);
-		if (!domain_ok(argv[i]))
+		if (!qscan_domain_name(argv[i]))
 			die(SNF_EXIT_PERM, "not a domain name: %s", argv[i]);
-		names_add(&s->domains, argv[i]);
+		add(&s->domains, argv[i]);
 	}
 	names_sort(&s->ids);
 	names_sort(&s->domains);
-	return argc;
 }
 
-static int
-has(const struct names *ns, const char *s)
+void
+sel_free(struct sel *s)
 {
-	size_t	i;
+	names_free(&s->ids);
+	names_free(&s->domains);
+}
 
-	for (i = 0; i < ns->n; i++)
-		if (strcmp(ns->v[i], s) == 0)
-			return 1;
-	return 0;
+/* sel_exit - the exit status of a verb: 111 when anything failed. */
+int
+sel_exit(const struct sel *s)
+{
+	return s->failures ? SNF_EXIT_TEMP : SNF_EXIT_OK;
 }
 
 /* sel_env_match - the sender and recipient filters hold for e. */
@@ -121,7 +124,7 @@ id_match(const struct sel *s, const char *id, int64_t now)
 
 	if (age < 0)
 		age = 0;
-	if (s->ids.n && !has(&s->ids, id))
+	if (s->ids.n && !names_has(&s->ids, id))
 		return 0;
 	if (s->older >= 0 && age < s->older)
 		return 0;
@@ -131,62 +134,80 @@ id_match(const struct sel *s, const char *id, int64_t now)
 }
 
 static int
-env_match(int root, const struct sel *s, const char *path)
+env_match(const struct sel *s, const struct qref *r)
 {
 	struct qitem	q;
-	int		r;
+	int		m;
 
 	if (s->sender == NULL && s->rcpt == NULL)
 		return 1;
-	if (qitem_open(root, path, &q) == -1)
+	if (qitem_open(r->dfd, r->id, &q) == -1)
 		return 0;	/* gone, or damaged: never selected */
-	r = sel_env_match(s, &q.env);
+	m = sel_env_match(s, &q.env);
 	qitem_close(&q);
-	return r;
+	return m;
 }
 
 /*
- * each_in - the matching items of one folder (queue/mail or queue/hold);
- * *stop is set when fn asks to stop, and nothing more is called.
+ * each_domain - the matching items of domain in folder where; -1 when
+ * fn asked to stop.
  */
 static int
-each_in(int root, struct sel *s, int where, const char *base, sel_fn fn,
-    void *arg, int64_t now, int *stop)
+each_domain(struct sel *s, int where, const char *domain, sel_fn fn,
+    void *arg, int64_t now, int *n)
 {
-	struct names	 ds = { 0 }, ids;
-	struct item	 it;
-	char		 dir[300];
-	size_t		 i, j;
-	int		 n = 0, r;
+	struct qlist	l;
+	struct qref	r;
+	size_t		i;
+	int		rc = 0, k;
 
-	if (s->domains.n)
-		for (i = 0; i < s->domains.n; i++)
-			names_add(&ds, s->domains.v[i]);
-	else
-		read_names(root, base, domain_ok, &ds);
-	for (i = 0; i < ds.n && !*stop; i++) {
-		memset(&ids, 0, sizeof(ids));
-		snprintf(dir, sizeof(dir), "%s/%s", base, ds.v[i]);
-		read_names(root, dir, queue_id_valid, &ids);
-		for (j = 0; j < ids.n; j++) {
-			if (!id_match(s, ids.v[j], now))
-				continue;
-			snprintf(it.path, sizeof(it.path), "%s/%s", dir, ids.v[j]);
-			if (!env_match(root, s, it.path))
-				continue;
-			it.where = where;
-			it.domain = ds.v[i];
-			it.id = ids.v[j];
-			if ((r = fn(root, s, &it, arg)) == -1) {
-				*stop = 1;
-				break;
-			}
-			n += r;
+	if ((r.dfd = rdir_open(s->root, where, domain, 0)) == -1) {
+		if (errno != ENOENT) {
+			log_warn("unable to open %s/%s", rdir_name(where), domain);
+			s->failures++;
 		}
-		names_free(&ids);
+		return 0;
 	}
-	names_free(&ds);
-	return n;
+	if (qscan_items(r.dfd, &l) == -1) {
+		log_warn("unable to read %s/%s", rdir_name(where), domain);
+		s->failures++;
+	}
+	r.where = where;
+	r.domain = domain;
+	for (i = 0; i < l.n && rc == 0; i++) {
+		r.id = l.v[i].id;
+		if (!id_match(s, r.id, now) || !env_match(s, &r))
+			continue;
+		if ((k = fn(s, &r, arg)) == -1)
+			rc = -1;
+		else
+			*n += k;
+	}
+	qlist_free(&l);
+	close(r.dfd);
+	return rc;
+}
+
+/* each_in - the matching items of one folder; -1 when fn asked to stop. */
+static int
+each_in(struct sel *s, int where, sel_fn fn, void *arg, int64_t now, int *n)
+{
+	struct names	 all = { 0 };
+	struct names	*ds = &s->domains;
+	size_t		 i;
+	int		 rc = 0;
+
+	if (ds->n == 0) {
+		if (qscan_domains(s->root, where, &all) == -1) {
+			log_warn("unable to read %s", rdir_name(where));
+			s->failures++;
+		}
+		ds = &all;
+	}
+	for (i = 0; i < ds->n && rc == 0; i++)
+		rc = each_domain(s, where, ds->v[i], fn, arg, now, n);
+	names_free(&all);
+	return rc;
 }
 
 /*
@@ -197,14 +218,15 @@ each_in(int root, struct sel *s, int where, const char *base, sel_fn fn,
  * Returns the number acted on.
  */
 int
-sel_each(int root, struct sel *s, int where, sel_fn fn, void *arg)
+sel_each(struct sel *s, int where, sel_fn fn, void *arg)
 {
 	int64_t	now = (int64_t)time(NULL);
-	int	n = 0, stop = 0;
+	int	n = 0;
 
-	if (where & SEL_MAIL)
-		n += each_in(root, s, SEL_MAIL, QUEUE_MAIL, fn, arg, now, &stop);
-	if ((where & SEL_HOLD) && !stop)
-		n += each_in(root, s, SEL_HOLD, QUEUE_HOLD, fn, arg, now, &stop);
+	if ((where & SEL_MAIL) &&
+	    each_in(s, RD_MAIL, fn, arg, now, &n) == -1)
+		return n;
+	if (where & SEL_HOLD)
+		(void)each_in(s, RD_HOLD, fn, arg, now, &n);
 	return n;
 }

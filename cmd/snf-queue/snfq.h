@@ -1,8 +1,9 @@
 /*
- * snfq.h - snf-queue's parts: the reports (list.c: status, list), the
- * selection of messages the operator's verbs work on (select.c), the
- * verbs that change the queue (verbs.c: hold, unhold, requeue, release,
- * remove; release.c: to another server or one mailbox; export.c).
+ * snfq.h - snf-queue's parts: putting a message into the queue
+ * (inject.c), the reports (list.c: status, list), the selection of
+ * messages the operator's verbs work on (select.c), the verbs that
+ * change the queue (verbs.c: hold, unhold, requeue, release, remove;
+ * release.c: to another server or one mailbox; export.c).
  */
 #ifndef SNFQ_H
 #define SNFQ_H
@@ -10,26 +11,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dirlist.h"
 #include "envelope.h"
-
-#define QUEUE_HOLD	"queue/hold"	/* items held one by one */
-
-struct names {
-	char	**v;
-	size_t	  n, cap;
-};
-
-/* names.c */
-void	names_add(struct names *, const char *);
-void	names_sort(struct names *);
-void	names_free(struct names *);
-void	read_names(int, const char *, int (*)(const char *), struct names *);
+#include "qupdate.h"
 
 /* where items are looked for */
 #define SEL_MAIL	0x01	/* queue/mail: waiting for delivery */
 #define SEL_HOLD	0x02	/* queue/hold: held one by one */
 
+/* one verb's run: what the operator asked for, and how it went */
 struct sel {
+	int		 root;
+	const char	*rootpath;	/* the root folder, as named */
 	int		 dry;		/* -n: say, do nothing */
 	int		 yes;		/* -y: remove really */
 	int		 verbose;	/* -v */
@@ -45,37 +38,33 @@ struct sel {
 	const char	*outdir;	/* export -o folder */
 	const char	*mbox;		/* export -z file.mbox.gz */
 	int		 remove;	/* export -x: remove what was exported */
+	unsigned	 failures;	/* items or folders that failed: 111 */
 };
 
-/* one matching item: its path, folder (SEL_*), domain and id */
-struct item {
-	char		 path[600];
-	int		 where;
-	const char	*domain;
-	const char	*id;
-};
+typedef int (*sel_fn)(struct sel *, const struct qref *, void *);
 
-typedef int (*sel_fn)(int, struct sel *, const struct item *, void *);
-
-int	sel_parse(int, char **, const char *, struct sel *);
-int	sel_each(int, struct sel *, int, sel_fn, void *);
+void	sel_parse(int, char **, const char *, struct sel *);
+void	sel_free(struct sel *);
+int	sel_each(struct sel *, int, sel_fn, void *);
 int	sel_env_match(const struct sel *, const struct envelope *);
+int	sel_exit(const struct sel *);
 
-extern const char	*rootpath;	/* the root folder, as named */
+/* inject.c */
+int	queue_inject(int);
 
 /* list.c */
-int	queue_status(int, int, char **);
-int	queue_list(int, int, char **);
+int	queue_status(struct sel *, int, char **);
+int	queue_list(struct sel *, int, char **);
 
 /* verbs.c */
-int	queue_hold(int, int, char **, int);
-int	queue_requeue(int, int, char **, int);
-int	queue_remove(int, int, char **);
+int	queue_hold(struct sel *, int, char **, int);
+int	queue_requeue(struct sel *, int, char **, int);
+int	queue_remove(struct sel *, int, char **);
 
 /* release.c */
-int	queue_release(int, int, char **);
+int	queue_release(struct sel *, int, char **);
 
 /* export.c */
-int	queue_export(int, int, char **);
+int	queue_export(struct sel *, int, char **);
 
 #endif

@@ -20,16 +20,14 @@
 #include "domain.h"
 #include "dstate.h"
 #include "exitcodes.h"
-#include "fileio.h"
 #include "qupdate.h"
 #include "queue.h"
+#include "rootdir.h"
 #include "snfq.h"
-
-static int	failures;	/* items that could not be changed */
 
 /* say - the one line per item: ACTION ID DOMAIN [DETAIL]. */
 static void
-say(const struct sel *s, const char *action, const struct item *it,
+say(const struct sel *s, const char *action, const struct qref *it,
     const char *detail)
 {
 	printf("%s%s\t%s\t%s%s%s\n", s->dry ? "would-" : "", action, it->id,
@@ -38,37 +36,21 @@ say(const struct sel *s, const char *action, const struct item *it,
 
 /* claim - lock it; a busy or vanished item is said and skipped. */
 static int
-claim(int root, const struct sel *s, const struct item *it, struct qitem *q)
+claim(struct sel *s, const struct qref *it, struct qitem *q)
 {
-	if (qitem_claim(root, it->path, q) == 0)
+	if (qitem_claim(it, q) == 0)
 		return 0;
 	if (errno == EAGAIN)
 		say(s, "busy", it, "being delivered; left alone");
 	else if (errno != ENOENT) {
 		say(s, "error", it, strerror(errno));
-		failures++;
+		s->failures++;
 	}
 	return -1;
 }
 
-/* move - rename a claimed item between queue/mail and queue/hold. */
 static int
-move(int root, const struct item *it, const char *to)
-{
-	char	dir[300], path[600];
-
-	snprintf(dir, sizeof(dir), "%s/%s", to, it->domain);
-	if (mkdir_durable(root, to, 0700) == -1 ||
-	    mkdir_durable(root, dir, 0700) == -1)
-		return -1;
-	snprintf(path, sizeof(path), "%s/%s", dir, it->id);
-	if (renameat(root, it->path, root, path) == -1)
-		return -1;
-	return fsync_dirat(root, dir);
-}
-
-static int
-hold_one(int root, struct sel *s, const struct item *it, void *arg)
+hold_one(struct sel *s, const struct qref *it, void *arg)
 {
 	int		 hold = *(int *)arg;
 	struct qitem	 q;
@@ -77,12 +59,12 @@ hold_one(int root, struct sel *s, const struct item *it, void *arg)
 		say(s, hold ? "hold" : "unhold", it, NULL);
 		return 1;
 	}
-	if (claim(root, s, it, &q) == -1)
+	if (claim(s, it, &q) == -1)
 		return 0;
 	if ((!hold && qitem_defer(&q, (int64_t)time(NULL)) == -1) ||
-	    move(root, it, hold ? QUEUE_HOLD : QUEUE_MAIL) == -1) {
+	    qitem_move(s->root, it, hold ? RD_HOLD : RD_MAIL) == -1) {
 		say(s, "error", it, strerror(errno));
-		failures++;
+		s->failures++;
 		qitem_close(&q);
 		return 0;
 	}
@@ -93,9 +75,10 @@ hold_one(int root, struct sel *s, const struct item *it, void *arg)
 
 /* hold_domains - the hold file of each domain named. */
 static int
-hold_domains(int root, struct sel *s, int hold)
+hold_domains(struct sel *s, int hold)
 {
-	struct item	it = { "", 0, NULL, "-" };
+	struct qref	it = { -1, 0, NULL, "-" };
+	int		root = s->root;
 	char		path[300];
 	size_t		i;
 	int		fd;
@@ -126,20 +109,18 @@ hold_domains(int root, struct sel *s, int hold)
  * selected otherwise, or the messages selected.
  */
 int
-queue_hold(int root, int argc, char **argv, int hold)
+queue_hold(struct sel *s, int argc, char **argv, int hold)
 {
-	struct sel	s;
-
-	sel_parse(argc, argv, "nr:s:a:b:i:", &s);
-	if (!s.filtered && s.domains.n == 0)
+	sel_parse(argc, argv, "nr:s:a:b:i:", s);
+	if (!s->filtered && s->domains.n == 0)
 		die(SNF_EXIT_PERM, "%s what? name domains, or select messages "
 		    "with -i, -r, -s, -a or -b", argv[0]);
-	if (!s.filtered)
-		return hold_domains(root, &s, hold);
-	sel_each(root, &s, hold ? SEL_MAIL : SEL_HOLD, hold_one, &hold);
-	if (!hold && !s.dry)
-		queue_trigger(root);
-	return failures ? SNF_EXIT_TEMP : SNF_EXIT_OK;
+	if (!s->filtered)
+		return hold_domains(s, hold);
+	sel_each(s, hold ? SEL_MAIL : SEL_HOLD, hold_one, &hold);
+	if (!hold && !s->dry)
+		queue_trigger(s->root);
+	return sel_exit(s);
 }
 
 struct requeue {
@@ -148,7 +129,7 @@ struct requeue {
 };
 
 static int
-requeue_one(int root, struct sel *s, const struct item *it, void *arg)
+requeue_one(struct sel *s, const struct qref *it, void *arg)
 {
 	struct requeue	*rq = arg;
 	struct qitem	 q;
@@ -157,14 +138,15 @@ requeue_one(int root, struct sel *s, const struct item *it, void *arg)
 		say(s, rq->release ? "release" : "requeue", it, NULL);
 		return 1;
 	}
-	if (claim(root, s, it, &q) == -1)
+	if (claim(s, it, &q) == -1)
 		return 0;
 	if (qitem_defer(&q, (int64_t)time(NULL)) == -1) {
 		say(s, "error", it, strerror(errno));
-		failures++;
+		s->failures++;
 	} else {
 		say(s, rq->release ? "released" : "requeued", it, NULL);
-		names_add(&rq->domains, it->domain);
+		if (names_add(&rq->domains, it->domain) == -1)
+			die_sys(SNF_EXIT_TEMP, "out of memory");
 	}
 	qitem_close(&q);
 	return 1;
@@ -175,8 +157,7 @@ static void
 clear_backoff(int root, const char *domain, int release)
 {
 	struct dstate	st;
-	char		path[300];
-	int		fd;
+	int		fd, efd;
 
 	state_read(root, domain, &st);
 	if (st.up != -1) {
@@ -185,13 +166,12 @@ clear_backoff(int root, const char *domain, int release)
 		st.tried = 0;
 		(void)state_write(root, domain, &st);
 	}
-	if (!release)
+	if (!release || (efd = rdir_open(root, RD_ETRN, NULL, RD_CREATE)) == -1)
 		return;
-	snprintf(path, sizeof(path), QUEUE_DIR "/etrn/%s", domain);
-	if (mkdir_durable(root, QUEUE_DIR "/etrn", 0700) == 0 &&
-	    (fd = openat(root, path, O_WRONLY | O_CREAT | O_CLOEXEC,
+	if ((fd = openat(efd, domain, O_WRONLY | O_CREAT | O_CLOEXEC,
 	    0600)) != -1)
 		close(fd);
+	close(efd);
 }
 
 /*
@@ -200,57 +180,54 @@ clear_backoff(int root, const char *domain, int release)
  * domains at once, as an ETRN does. Held messages stay held.
  */
 int
-queue_requeue(int root, int argc, char **argv, int release)
+queue_requeue(struct sel *s, int argc, char **argv, int release)
 {
-	struct sel	s;
 	struct requeue	rq = { release, { 0 } };
 	size_t		i;
 
-	sel_parse(argc, argv, "nr:s:a:b:i:", &s);
-	sel_each(root, &s, SEL_MAIL, requeue_one, &rq);
+	sel_parse(argc, argv, "nr:s:a:b:i:", s);
+	sel_each(s, SEL_MAIL, requeue_one, &rq);
 	names_sort(&rq.domains);
 	for (i = 0; i < rq.domains.n; i++)
-		clear_backoff(root, rq.domains.v[i], release);
+		clear_backoff(s->root, rq.domains.v[i], release);
 	names_free(&rq.domains);
-	if (!s.dry)
-		queue_trigger(root);
-	return failures ? SNF_EXIT_TEMP : SNF_EXIT_OK;
+	if (!s->dry)
+		queue_trigger(s->root);
+	return sel_exit(s);
 }
 
 static int
-remove_one(int root, struct sel *s, const struct item *it, void *arg)
+remove_one(struct sel *s, const struct qref *it, void *arg)
 {
 	struct qitem	q;
 
 	(void)arg;
 	if (s->dry) {
-		say(s, "remove", it, it->where == SEL_HOLD ? "held" : NULL);
+		say(s, "remove", it, it->where == RD_HOLD ? "held" : NULL);
 		return 1;
 	}
-	if (claim(root, s, it, &q) == -1)
+	if (claim(s, it, &q) == -1)
 		return 0;
-	if (qitem_remove(root, it->path) == -1) {
+	if (qitem_remove(it) == -1) {
 		say(s, "error", it, strerror(errno));
-		failures++;
+		s->failures++;
 	} else
-		say(s, "removed", it, it->where == SEL_HOLD ? "held" : NULL);
+		say(s, "removed", it, it->where == RD_HOLD ? "held" : NULL);
 	qitem_close(&q);
 	return 1;
 }
 
 /* queue_remove - drop the messages selected, for good: needs -y. */
 int
-queue_remove(int root, int argc, char **argv)
+queue_remove(struct sel *s, int argc, char **argv)
 {
-	struct sel	s;
-
-	sel_parse(argc, argv, "nyr:s:a:b:i:", &s);
-	if (!s.filtered && s.domains.n == 0)
+	sel_parse(argc, argv, "nyr:s:a:b:i:", s);
+	if (!s->filtered && s->domains.n == 0)
 		die(SNF_EXIT_PERM, "remove what? name domains, or select "
 		    "messages with -i, -r, -s, -a or -b");
-	if (!s.yes && !s.dry)
+	if (!s->yes && !s->dry)
 		die(SNF_EXIT_PERM, "remove deletes mail for good: add -y (or "
 		    "-n to see what it would remove)");
-	sel_each(root, &s, SEL_MAIL | SEL_HOLD, remove_one, NULL);
-	return failures ? SNF_EXIT_TEMP : SNF_EXIT_OK;
+	sel_each(s, SEL_MAIL | SEL_HOLD, remove_one, NULL);
+	return sel_exit(s);
 }

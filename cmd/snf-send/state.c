@@ -17,13 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "die.h"
 #include "buf.h"
 #include "control.h"
 #include "domain.h"
 #include "fileio.h"
 #include "log.h"
 #include "send.h"
+#include "settings.h"
 
 #define ALERT_TIMEOUT	60	/* seconds an alert program may run */
 #define DEF_THRESHOLD	100	/* messages waiting before an alert */
@@ -85,7 +85,7 @@ alert(struct dctx *c, const char *domain, const struct dstate *st,
 		return;
 	}
 	if ((pid = fork()) == -1) {
-		warn_sys("unable to fork the alert program");
+		log_warn("unable to fork the alert program");
 		return;
 	}
 	if (pid == 0) {
@@ -104,7 +104,7 @@ alert(struct dctx *c, const char *domain, const struct dstate *st,
 			dup2(fd, 0);
 		dup2(2, 1);
 		execl(prog, prog, (char *)NULL);
-		warn_sys("unable to run %s", prog);
+		log_warn("unable to run %s", prog);
 		_exit(111);
 	}
 	for (i = 0; i < ALERT_TIMEOUT * 20; i++) {
@@ -189,18 +189,13 @@ void
 state_waiting(struct dctx *c, const char *domain, struct dstate *st,
     uint64_t count, uint64_t bytes, int64_t oldest)
 {
-	char		path[300];
 	uint64_t	thr;
 
 	st->count = count;
 	st->bytes = bytes;
 	st->oldest = oldest;
-	if (domain_path(path, sizeof(path), domain, "alert_threshold") == -1 ||
-	    control_uint(c->root, path, UINT64_MAX, &thr) == -1 ||
-	    thr == UINT64_MAX)
-		if (control_uint(c->root, "control/alert_threshold",
-		    DEF_THRESHOLD, &thr) == -1)
-			thr = DEF_THRESHOLD;
+	(void)setting_count(c->root, domain, "alert_threshold", DEF_THRESHOLD,
+	    0, UINT64_MAX, &thr);
 	if (thr > 0 && count >= thr && !st->over) {
 		st->over = 1;
 		state_write(c->root, domain, st);

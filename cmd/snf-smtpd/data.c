@@ -15,7 +15,7 @@
 #include "date.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "qinject.h"
+#include "qsink.h"
 #include "smtpd.h"
 
 /* received - our Received: header field (RFC 5321 4.4). */
@@ -43,19 +43,19 @@ envelope(struct session *s, struct buf *b)
 {
 	unsigned	i;
 
-	if (env_record(b, 'F', s->sender) == -1 ||
-	    (s->envid[0] && env_record(b, 'E', s->envid) == -1) ||
-	    (s->ret[0] && env_record(b, 'R', s->ret) == -1) ||
-	    (s->body[0] && env_record(b, 'B', s->body) == -1) ||
-	    env_record(b, 'I', s->ip) == -1 ||
-	    env_record(b, 'H', s->helo) == -1)
+	if (qsink_record(b, 'F', s->sender) == -1 ||
+	    (s->envid[0] && qsink_record(b, 'E', s->envid) == -1) ||
+	    (s->ret[0] && qsink_record(b, 'R', s->ret) == -1) ||
+	    (s->body[0] && qsink_record(b, 'B', s->body) == -1) ||
+	    qsink_record(b, 'I', s->ip) == -1 ||
+	    qsink_record(b, 'H', s->helo) == -1)
 		return -1;
 	for (i = 0; i < s->nrcpt; i++)
-		if (env_record(b, 'T', s->rcpt[i].addr) == -1 ||
+		if (qsink_record(b, 'T', s->rcpt[i].addr) == -1 ||
 		    (s->rcpt[i].notify[0] &&
-		    env_record(b, 'N', s->rcpt[i].notify) == -1) ||
+		    qsink_record(b, 'N', s->rcpt[i].notify) == -1) ||
 		    (s->rcpt[i].orcpt[0] &&
-		    env_record(b, 'O', s->rcpt[i].orcpt) == -1))
+		    qsink_record(b, 'O', s->rcpt[i].orcpt) == -1))
 			return -1;
 	return 0;
 }
@@ -67,7 +67,7 @@ envelope(struct session *s, struct buf *b)
  * bytes runs out of time however often it sends one.
  */
 static int
-receive(struct session *s, struct data_state *d, struct qinject *q)
+receive(struct session *s, struct data_state *d, struct qsink *q)
 {
 	char	*out;
 	size_t	 used, olen;
@@ -96,18 +96,18 @@ receive(struct session *s, struct data_state *d, struct qinject *q)
 		    out, &olen);
 		s->in.r += used;
 		if (olen > 0 && !d->toolarge && !d->bare)
-			(void)qinject_write(q, out, olen, mono_ms() + s->timeout_ms);
+			(void)qsink_write(q, out, olen, mono_ms() + s->timeout_ms);
 	}
 	free(out);
 	return r;
 }
 
 static void
-data_fail(struct session *s, struct qinject *q, const char *why)
+data_fail(struct session *s, struct qsink *q, const char *why)
 {
 	int	e = errno;
 
-	qinject_abort(q);
+	qsink_abort(q);
 	log_event("lost ip=%s during=DATA reason=%s", s->ip,
 	    e == ETIMEDOUT ? "timeout" : why);
 	if (e == ETIMEDOUT) {
@@ -119,38 +119,38 @@ data_fail(struct session *s, struct qinject *q, const char *why)
 
 /* finish - after a clean end: refuse, or commit and report. */
 static void
-finish(struct session *s, struct data_state *d, struct qinject *q,
+finish(struct session *s, struct data_state *d, struct qsink *q,
     size_t hdrlen)
 {
 	struct buf	env;
 	int		st;
 
 	if (d->bare) {
-		qinject_abort(q);
+		qsink_abort(q);
 		reply(s, "550 5.5.2 Error: bare <CR> or <LF> received; "
 		    "use CR LF line endings");
 		return;
 	}
 	if (d->toolarge) {
-		qinject_abort(q);
+		qsink_abort(q);
 		reply(s, "552 5.3.4 Error: message too big (limit %llu bytes)",
 		    (unsigned long long)s->databytes);
 		return;
 	}
 	if (d->hops >= s->maxhops) {
-		qinject_abort(q);
+		qsink_abort(q);
 		reply(s, "554 5.4.6 Error: too many hops (%u Received: header "
 		    "fields): mail loop?", d->hops);
 		return;
 	}
 	buf_init(&env, 0);
 	if (envelope(s, &env) == -1) {
-		qinject_abort(q);
+		qsink_abort(q);
 		buf_free(&env);
 		reply(s, "451 4.3.0 Error: out of memory");
 		return;
 	}
-	st = qinject_finish(q, &env, mono_ms() + DEF_QUEUETIME * 1000);
+	st = qsink_finish(q, &env, mono_ms() + DEF_QUEUETIME * 1000);
 	buf_free(&env);
 	if (st == SNF_EXIT_OK && q->reply[0] == 'K') {	/* as reply_queue */
 		s->msgs++;
@@ -166,7 +166,7 @@ finish(struct session *s, struct data_state *d, struct qinject *q,
 void
 cmd_data(struct session *s, const char *arg, size_t len)
 {
-	struct qinject		q;
+	struct qsink		q;
 	struct data_state	d;
 	struct buf		hdr;
 	size_t			hdrlen;
@@ -191,7 +191,7 @@ cmd_data(struct session *s, const char *arg, size_t len)
 		return;
 	buf_init(&hdr, 0);
 	if (received(s, &hdr) == -1 ||
-	    qinject_start(&q, s->queueprog, s->root, s->rootpath) == -1) {
+	    qsink_start(&q, s->root, s->rootpath) == -1) {
 		buf_free(&hdr);
 		log_event("error ip=%s unable to start snf-queue: %s", s->ip,
 		    strerror(errno));
@@ -199,7 +199,7 @@ cmd_data(struct session *s, const char *arg, size_t len)
 		return;
 	}
 	reply(s, "354 End data with <CR><LF>.<CR><LF>");
-	(void)qinject_write(&q, hdr.p, hdr.len, mono_ms() + s->timeout_ms);
+	(void)qsink_write(&q, hdr.p, hdr.len, mono_ms() + s->timeout_ms);
 	hdrlen = hdr.len;
 	buf_free(&hdr);
 	data_init(&d, s->databytes ? s->databytes : UINT64_MAX);
@@ -208,7 +208,7 @@ cmd_data(struct session *s, const char *arg, size_t len)
 		data_fail(s, &q, "eof");
 		break;
 	case DATA_BOGUS:
-		qinject_abort(&q);
+		qsink_abort(&q);
 		reply(s, "421 4.5.2 %s Error: bare <CR> or <LF> around "
 		    "\".\": closing connection", s->me);
 		session_close(s, "bare CR/LF end of data");

@@ -4,9 +4,6 @@
  * snf-send through queue/trigger; delivery happens over a new outbound
  * connection to the domain's primary, never over this session.
  */
-#include <sys/stat.h>
-
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,9 +11,9 @@
 #include <unistd.h>
 
 #include "domain.h"
-#include "fileio.h"
 #include "log.h"
-#include "queue.h"
+#include "qscan.h"
+#include "rootdir.h"
 #include "smtpd.h"
 
 /* is_printable - s[0..n) is printable ASCII, safe to echo in a reply. */
@@ -35,36 +32,30 @@ is_printable(const char *s, size_t n)
 static int
 waiting(int root, const char *domain)
 {
-	char		 path[300];
-	struct dirent	*de;
-	DIR		*d;
-	int		 fd, found = 0;
+	int	dfd, any;
 
-	snprintf(path, sizeof(path), QUEUE_MAIL "/%s", domain);
-	if ((fd = openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((dfd = rdir_open(root, RD_MAIL, domain, 0)) == -1)
 		return 0;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return 0;
-	}
-	while (!found && (de = readdir(d)) != NULL)
-		found = queue_id_valid(de->d_name);
-	closedir(d);
-	return found;
+	any = qscan_any(dfd);
+	close(dfd);
+	return any;
 }
 
 /* request - leave queue/etrn/D and poke the trigger; 0 when done. */
 static int
 request(int root, const char *domain)
 {
-	char		path[300];
-	int		fd;
+	int	efd, fd, e;
 
-	if (mkdir_durable(root, QUEUE_DIR "/etrn", 0700) == -1)
+	if ((efd = rdir_open(root, RD_ETRN, NULL, RD_CREATE)) == -1)
 		return -1;
-	snprintf(path, sizeof(path), QUEUE_DIR "/etrn/%s", domain);
-	if ((fd = openat(root, path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) == -1)
+	fd = openat(efd, domain, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	e = errno;
+	close(efd);
+	if (fd == -1) {
+		errno = e;
 		return -1;
+	}
 	close(fd);
 	queue_trigger(root);
 	return 0;

@@ -20,10 +20,8 @@
 #include "envelope.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "qinject.h"
+#include "settings.h"
 #include "smtpd.h"
-
-static struct session	sess;
 
 /* env_ip - TCPREMOTEIP if it is an IP address, else "unknown". */
 static void
@@ -54,35 +52,23 @@ env_host(struct session *s)
 	strlcpy(s->host, e, sizeof(s->host));
 }
 
-/*
- * setting - a numeric control file, warning about a bad one. A value of
- * 0 where 0 makes no sense (min 1) means the default.
- */
+/* count - a numeric setting in [min, max]; below min, the default. */
 static uint64_t
-setting(int root, const char *name, uint64_t dflt, uint64_t min, uint64_t max)
+count(int root, const char *name, uint64_t dflt, uint64_t min, uint64_t max)
 {
 	uint64_t	v;
 
-	if (control_uint(root, name, dflt, &v) == -1) {
-		log_event("warning %s is not a number: using %llu", name,
-		    (unsigned long long)dflt);
-		return dflt;
-	}
-	if (v < min)
-		return dflt;
-	return v > max ? max : v;
+	(void)setting_count(root, NULL, name, dflt, min, max, &v);
+	return v;
 }
 
+/* seconds - a duration setting, at most a day. */
 static int64_t
 seconds(int root, const char *name, int64_t dflt)
 {
 	int64_t	v;
 
-	if (control_duration(root, name, dflt, &v) == -1) {
-		log_event("warning %s is not a duration: using %llds", name,
-		    (long long)dflt);
-		return dflt;
-	}
+	(void)setting_duration(root, NULL, name, dflt, &v);
 	return v > 86400 ? 86400 : v;
 }
 
@@ -93,35 +79,32 @@ settings(struct session *s)
 
 	control_me(r, s->me, sizeof(s->me));
 	/* databytes 0: no limit (and EHLO says SIZE 0, RFC 1870) */
-	s->databytes = setting(r, "control/databytes", DEF_DATABYTES, 0,
+	s->databytes = count(r, "databytes", DEF_DATABYTES, 0,
 	    UINT64_C(1) << 40);
-	s->minfree = setting(r, "control/queue_minfree", 0, 0, UINT64_MAX);
-	s->maxrcpt = (unsigned)setting(r, "control/maxrcpt", DEF_MAXRCPT, 1,
+	s->minfree = count(r, "queue_minfree", 0, 0, UINT64_MAX);
+	s->maxrcpt = (unsigned)count(r, "maxrcpt", DEF_MAXRCPT, 1,
 	    ENV_RCPT_MAX);
-	s->maxhops = (unsigned)setting(r, "control/maxhops", DEF_MAXHOPS, 1,
-	    1000);
-	s->softerr = (unsigned)setting(r, "control/softerrors", DEF_SOFTERR, 0,
-	    1000);
-	s->harderr = (unsigned)setting(r, "control/harderrors", DEF_HARDERR, 1,
-	    1000);
-	s->junkmax = (unsigned)setting(r, "control/junkcommands", DEF_JUNK, 1,
-	    100000);
-	s->datarate = setting(r, "control/datarate", DEF_DATARATE, 1, 1U << 30);
-	s->timeout_ms = seconds(r, "control/timeout", DEF_TIMEOUT) * 1000;
+	s->maxhops = (unsigned)count(r, "maxhops", DEF_MAXHOPS, 1, 1000);
+	s->softerr = (unsigned)count(r, "softerrors", DEF_SOFTERR, 0, 1000);
+	s->harderr = (unsigned)count(r, "harderrors", DEF_HARDERR, 1, 1000);
+	s->junkmax = (unsigned)count(r, "junkcommands", DEF_JUNK, 1, 100000);
+	s->datarate = count(r, "datarate", DEF_DATARATE, 1, 1U << 30);
+	s->timeout_ms = seconds(r, "timeout", DEF_TIMEOUT) * 1000;
 	if (s->timeout_ms == 0)
 		s->timeout_ms = 1000;
-	s->errsleep_ms = seconds(r, "control/errorsleep", DEF_ERRSLEEP) * 1000;
-	s->greetdelay_ms = seconds(r, "control/greetdelay", 0) * 1000;
+	s->errsleep_ms = seconds(r, "errorsleep", DEF_ERRSLEEP) * 1000;
+	s->greetdelay_ms = seconds(r, "greetdelay", 0) * 1000;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct session	*s = &sess;
+	struct session	 sess, *s = &sess;
 	const char	*dir = NULL;
 	int		 ch;
 
 	progname = "snf-smtpd";
+	memset(&sess, 0, sizeof(sess));
 	while ((ch = getopt(argc, argv, "d:")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -150,7 +133,6 @@ main(int argc, char **argv)
 	settings(s);
 	verify_init(&s->vf, s->root);
 	s->out.timeout = s->timeout_ms;
-	s->queueprog = qinject_prog();
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
 	smtp_session(s);

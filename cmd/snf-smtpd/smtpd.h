@@ -48,7 +48,6 @@ enum { DATA_MORE, DATA_END, DATA_BOGUS };
 struct session {
 	int		 root;
 	const char	*rootpath;
-	const char	*queueprog;
 	struct inbuf	 in;
 	struct outbuf	 out;
 	char		 me[256];

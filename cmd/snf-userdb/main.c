@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,6 +28,8 @@
 #include "envelope.h"
 #include "exitcodes.h"
 #include "fileio.h"
+#include "qscan.h"
+#include "rootdir.h"
 
 struct job {
 	const char	*domain;
@@ -60,7 +61,7 @@ fill_cdb(int fd, void *arg)
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (domain_user_key(j->domain, s, key, sizeof(key)) == NULL) {
-			warnx_("domains/%s/users line %lu: not an address or "
+			log_warnx("domains/%s/users line %lu: not an address or "
 			    "local part, skipped", j->domain, lineno);
 			j->bad++;
 			continue;
@@ -94,6 +95,8 @@ current(int dfd, const char *stamp)
 	return r;
 }
 
+static const struct replace	cdb_file = { 0, NULL, 0644, 0, 0 };
+
 /*
  * compile - one domain; 0 done or skipped, else an exit status (warned):
  * 100 for a domain or list that does not exist, 111 for a failed write.
@@ -107,21 +110,21 @@ compile(int root, const char *domain, int force)
 	int		dfd, fd, r;
 
 	if (domain_path(path, sizeof(path), domain, NULL) == -1) {
-		warnx_("not a domain name: %s", domain);
+		log_warnx("not a domain name: %s", domain);
 		return SNF_EXIT_PERM;
 	}
 	if ((dfd = openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		warn_sys("unable to open %s", path);
+		log_warn("unable to open %s", path);
 		return errno == ENOENT ? SNF_EXIT_PERM : SNF_EXIT_TEMP;
 	}
 	if (fstatat(dfd, "users", &ts, 0) == -1) {
-		warn_sys("unable to read %s/users", path);
+		log_warn("unable to read %s/users", path);
 		close(dfd);
 		return errno == ENOENT ? SNF_EXIT_PERM : SNF_EXIT_TEMP;
 	}
 	if ((fd = openat(dfd, "users", O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &ts) == -1 || (j.in = fdopen(fd, "r")) == NULL) {
-		warn_sys("unable to read %s/users", path);
+		log_warn("unable to read %s/users", path);
 		close(dfd);
 		return SNF_EXIT_TEMP;
 	}
@@ -131,9 +134,9 @@ compile(int root, const char *domain, int force)
 		close(dfd);
 		return 0;
 	}
-	r = file_replace_fn(dfd, "users.cdb", 0644, fill_cdb, &j);
+	r = file_replace_fn(dfd, "users.cdb", &cdb_file, fill_cdb, &j);
 	if (r == -1)
-		warn_sys("unable to write %s/users.cdb", path);
+		log_warn("unable to write %s/users.cdb", path);
 	else
 		printf("%s\t%lu\t%lu\n", domain, j.keys, j.bad);
 	fclose(j.in);
@@ -144,11 +147,11 @@ compile(int root, const char *domain, int force)
 int
 main(int argc, char **argv)
 {
+	struct names	 ds = { 0 };
 	const char	*dir = NULL;
-	struct dirent	*de;
-	DIR		*d;
-	int		 ch, root, force = 0, fail = 0, fd, st;
+	int		 ch, root, force = 0, fail = 0, st;
 	char		 path[300];
+	size_t		 i;
 
 	progname = "snf-userdb";
 	while ((ch = getopt(argc, argv, "d:f")) != -1) {
@@ -171,20 +174,16 @@ main(int argc, char **argv)
 		st = compile(root, argv[ch], force);
 		fail = st > fail ? st : fail;
 	}
-	if (argc == 0) {
-		if ((fd = openat(root, "domains", O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL)
-			die_sys(SNF_EXIT_TEMP, "unable to read domains");
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.' || !env_domain_ok(de->d_name) ||
-			    domain_path(path, sizeof(path), de->d_name,
-			    "users") == -1 || faccessat(root, path, F_OK, 0) == -1)
-				continue;
-			st = compile(root, de->d_name, force);
-			fail = st > fail ? st : fail;
-		}
-		closedir(d);
+	if (argc == 0 && qscan_domains(root, RD_DOMAINS, &ds) == -1)
+		die_sys(SNF_EXIT_TEMP, "unable to read domains");
+	for (i = 0; i < ds.n; i++) {
+		if (domain_path(path, sizeof(path), ds.v[i], "users") == -1 ||
+		    faccessat(root, path, F_OK, 0) == -1)
+			continue;
+		st = compile(root, ds.v[i], force);
+		fail = st > fail ? st : fail;
 	}
+	names_free(&ds);
 	if (fflush(stdout) == EOF)
 		fail = SNF_EXIT_TEMP;
 	return fail;

@@ -11,9 +11,7 @@
  * A decision prints one line and exits 0 (accept), 100 (reject) or 111
  * (defer), the same answer snf-smtpd gives at RCPT.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +23,10 @@
 #include "domain.h"
 #include "envelope.h"
 #include "exitcodes.h"
+#include "qscan.h"
+#include "rootdir.h"
 #include "vcache.h"
 #include "verify.h"
-
-static int	root;
 
 static void
 usage(void)
@@ -58,7 +56,7 @@ parse(const char *s, struct addr *a)
 }
 
 static int
-decide(const char *s, int cache_only)
+decide(int root, const char *s, int cache_only)
 {
 	struct verifier	v;
 	struct addr	a;
@@ -75,63 +73,48 @@ decide(const char *s, int cache_only)
 	return r;
 }
 
-static void
-list_domain(const char *domain, int64_t now)
-{
-	struct dirent	*de;
-	char		 dir[300], path[600], line[ADDR_PATH_MAX + 64], *sp;
-	DIR		*d;
-	int		 fd;
-	int64_t		 when;
-
-	snprintf(dir, sizeof(dir), VCACHE_DIR "/%s", domain);
-	if ((fd = openat(root, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (control_read(root, path, line, sizeof(line)) <= 0 ||
-		    strchr(line, '\n') == NULL)
-			continue;
-		*strchr(line, '\n') = '\0';
-		if ((sp = strchr(line, ' ')) == NULL)
-			continue;
-		*sp++ = '\0';
-		when = strtoll(sp, &sp, 10);
-		if (*sp != ' ')
-			continue;
-		printf("%s\t%s\t%s\t%lld\n", domain, sp + 1, line,
-		    (long long)(now > when ? now - when : 0));
-	}
-	closedir(d);
-}
+struct listing {
+	const char	*domain;
+	int64_t		 now;
+};
 
 static int
-list(int argc, char **argv)
+list_one(const struct vrec *r, void *arg)
 {
-	struct dirent	*de;
-	DIR		*d;
-	int		 fd, i;
-	int64_t		 now = (int64_t)time(NULL);
+	struct listing	*l = arg;
 
-	for (i = 0; i < argc; i++) {
-		lowercase(argv[i]);
-		if (!env_domain_ok(argv[i]))
-			die(SNF_EXIT_PERM, "not a domain name: %s", argv[i]);
-		list_domain(argv[i], now);
+	printf("%s\t%s\t%s\t%lld\n", l->domain, r->addr, r->kind ==
+	    VREC_POSITIVE ? "positive" : "negative", (long long)(l->now > r->when ?
+	    l->now - r->when : 0));
+	return 0;
+}
+
+/* list - the records of the domains named, or of every domain. */
+static int
+list(int root, int argc, char **argv)
+{
+	struct names	ds = { 0 };
+	struct listing	l;
+	size_t		i;
+	int		k;
+
+	for (k = 0; k < argc; k++) {
+		lowercase(argv[k]);
+		if (!qscan_domain_name(argv[k]))
+			die(SNF_EXIT_PERM, "not a domain name: %s", argv[k]);
+		if (names_add(&ds, argv[k]) == -1)
+			die_sys(SNF_EXIT_TEMP, "out of memory");
 	}
-	if (argc == 0 && (fd = openat(root, VCACHE_DIR, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) != -1 && (d = fdopendir(fd)) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.' && env_domain_ok(de->d_name))
-				list_domain(de->d_name, now);
-		closedir(d);
+	if (argc == 0 && qscan_domains(root, RD_CACHE, &ds) == -1)
+		die_sys(SNF_EXIT_TEMP, "unable to read cache");
+	l.now = (int64_t)time(NULL);
+	for (i = 0; i < ds.n; i++) {
+		l.domain = ds.v[i];
+		if (vcache_each(root, ds.v[i], list_one, &l) == -1)
+			die_sys(SNF_EXIT_TEMP, "unable to read cache/%s",
+			    ds.v[i]);
 	}
+	names_free(&ds);
 	if (fflush(stdout) == EOF)
 		die_sys(SNF_EXIT_TEMP, "unable to write");
 	return SNF_EXIT_OK;
@@ -139,7 +122,7 @@ list(int argc, char **argv)
 
 /* record - the cache key of address s, or die when it has none. */
 static void
-record(const char *s, struct addr *a, char *key, size_t size)
+record(int root, const char *s, struct addr *a, char *key, size_t size)
 {
 	parse(s, a);
 	if ((a->flags & ADDR_F_LITERAL) || addr_has_routing(a))
@@ -151,14 +134,14 @@ record(const char *s, struct addr *a, char *key, size_t size)
 }
 
 static int
-show(const char *s)
+show(int root, const char *s)
 {
 	struct addr	a;
 	struct vrec	r;
 	char		key[ADDR_PATH_MAX * 2];
 	int64_t		now = (int64_t)time(NULL);
 
-	record(s, &a, key, sizeof(key));
+	record(root, s, &a, key, sizeof(key));
 	if (vcache_get(root, a.domain, key, &r) == -1)
 		die_sys(SNF_EXIT_TEMP, "unable to read the cache");
 	if (r.kind == VREC_NONE) {
@@ -171,7 +154,7 @@ show(const char *s)
 }
 
 static int
-change(int argc, char **argv, int add)
+change(int root, int argc, char **argv, int add)
 {
 	struct addr	a;
 	char		key[ADDR_PATH_MAX * 2];
@@ -185,7 +168,7 @@ change(int argc, char **argv, int add)
 		else if (strcmp(argv[1], "positive") != 0)
 			usage();
 	}
-	record(argv[0], &a, key, sizeof(key));
+	record(root, argv[0], &a, key, sizeof(key));
 	if (add && vcache_put(root, a.domain, key, kind, (int64_t)time(NULL)) == -1)
 		die_sys(SNF_EXIT_TEMP, "unable to write the record for %s", key);
 	if (!add && vcache_del(root, a.domain, key) == -1) {
@@ -198,8 +181,9 @@ change(int argc, char **argv, int add)
 }
 
 static void
-said(const char *domain, const char *name, const char *what)
+said(const char *domain, const char *name, const char *what, void *arg)
 {
+	(void)arg;
 	printf("%s\t%s\t%s\n", what, domain, name);
 }
 
@@ -207,7 +191,7 @@ int
 main(int argc, char **argv)
 {
 	const char	*dir = NULL;
-	int		 ch, cache_only = 0, n;
+	int		 ch, root, cache_only = 0;
 
 	progname = "snf-verify";
 	while ((ch = getopt(argc, argv, "d:n")) != -1) {
@@ -225,22 +209,22 @@ main(int argc, char **argv)
 		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",
 		    root_path(dir));
 	if (strcmp(argv[0], "list") == 0)
-		return list(argc - 1, argv + 1);
+		return list(root, argc - 1, argv + 1);
 	if (strcmp(argv[0], "show") == 0 && argc == 2)
-		return show(argv[1]);
+		return show(root, argv[1]);
 	if (strcmp(argv[0], "add") == 0)
-		return change(argc - 1, argv + 1, 1);
+		return change(root, argc - 1, argv + 1, 1);
 	if (strcmp(argv[0], "remove") == 0)
-		return change(argc - 1, argv + 1, 0);
+		return change(root, argc - 1, argv + 1, 0);
 	if (strcmp(argv[0], "expire") == 0 && argc == 1) {
-		if ((n = verify_expire(root, cache_only, (int64_t)time(NULL),
-		    said)) == -1)
-			die_sys(SNF_EXIT_TEMP, "unable to read " VCACHE_DIR);
+		if (verify_expire(root, cache_only, (int64_t)time(NULL), said,
+		    NULL) == -1)
+			die_sys(SNF_EXIT_TEMP, "unable to read cache");
 		return SNF_EXIT_OK;
 	}
 	if (argc != 1 || strchr(argv[0], '@') == NULL)
 		usage();
-	ch = decide(argv[0], cache_only);
+	ch = decide(root, argv[0], cache_only);
 	if (fflush(stdout) == EOF)
 		die_sys(SNF_EXIT_TEMP, "unable to write");
 	return ch;

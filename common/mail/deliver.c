@@ -19,31 +19,25 @@
 #include "buf.h"
 #include "control.h"
 #include "deliver.h"
-#include "die.h"
 #include "log.h"
-#include "qinject.h"
 #include "qupdate.h"
-#include "route.h"
+#include "report.h"
+#include "settings.h"
 
-#define SELF_MAX	32
-
+/* ms - a duration setting of control/, given and returned in ms */
 static int64_t
-secs(int root, const char *name, int64_t dflt)
+ms(int root, const char *name, int64_t dflt)
 {
 	int64_t	v;
 
-	if (control_duration(root, name, dflt, &v) == -1) {
-		log_event("warning %s is not a duration: using %llds", name,
-		    (long long)dflt);
-		return dflt;
-	}
-	return v;
+	(void)setting_duration(root, NULL, name, dflt / 1000, &v);
+	return v * 1000;
 }
 
 /*
  * dlv_settings - fill c (root and rootpath set) from the root folder:
  * this host's name, the client time limits (RFC 5321 4.5.3.2 defaults)
- * and the backoff bounds, and the queue writer to use.
+ * and the backoff bounds.
  */
 void
 dlv_settings(struct dctx *c)
@@ -53,25 +47,30 @@ dlv_settings(struct dctx *c)
 
 	smtpc_timeouts_default(t);
 	control_me(r, c->me, sizeof(c->me));
-	t->connect = secs(r, "control/timeout_connect", t->connect / 1000) * 1000;
-	t->greeting = secs(r, "control/timeout_greeting", t->greeting / 1000) *
-	    1000;
-	t->helo = secs(r, "control/timeout_helo", t->helo / 1000) * 1000;
-	t->mail = secs(r, "control/timeout_mail", t->mail / 1000) * 1000;
-	t->rcpt = secs(r, "control/timeout_rcpt", t->rcpt / 1000) * 1000;
-	t->data_init = secs(r, "control/timeout_data", t->data_init / 1000) *
-	    1000;
-	t->data_block = secs(r, "control/timeout_block", t->data_block / 1000) *
-	    1000;
-	t->data_done = secs(r, "control/timeout_dot", t->data_done / 1000) *
-	    1000;
-	c->backoff_min = secs(r, "control/backoff_min", 60);
-	c->backoff_max = secs(r, "control/backoff_max", 3600);
+	t->connect = ms(r, "timeout_connect", t->connect);
+	t->greeting = ms(r, "timeout_greeting", t->greeting);
+	t->helo = ms(r, "timeout_helo", t->helo);
+	t->mail = ms(r, "timeout_mail", t->mail);
+	t->rcpt = ms(r, "timeout_rcpt", t->rcpt);
+	t->data_init = ms(r, "timeout_data", t->data_init);
+	t->data_block = ms(r, "timeout_block", t->data_block);
+	t->data_done = ms(r, "timeout_dot", t->data_done);
+	(void)setting_duration(r, NULL, "backoff_min", 60, &c->backoff_min);
+	(void)setting_duration(r, NULL, "backoff_max", 3600, &c->backoff_max);
 	if (c->backoff_min < 1)
 		c->backoff_min = 1;
 	if (c->backoff_max < c->backoff_min)
 		c->backoff_max = c->backoff_min;
-	c->queueprog = qinject_prog();
+}
+
+/* dlv_dialer - a session opener with the delivery's time limits. */
+void
+dlv_dialer(const struct dctx *c, struct dial *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->root = c->root;
+	d->helo = c->me;
+	d->t = c->t;
 }
 
 /*
@@ -179,7 +178,7 @@ rset(struct smtpc *s)
 {
 	if (smtpc_send(s, "RSET") == -1)
 		return -1;
-	return dead(smtpc_reply(s, mono_ms() + s->t.mail)) ? -1 : 0;
+	return dead(smtpc_reply(s, smtpc_deadline(s, s->t.mail))) ? -1 : 0;
 }
 
 /* send_message - after a 354: the message, the dot, the final reply. */
@@ -233,7 +232,7 @@ dlv_transaction(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
 			return -1;
 	if (pipe && smtpc_send(s, "DATA") == -1)
 		return -1;
-	mail = smtpc_reply(s, mono_ms() + s->t.mail);
+	mail = smtpc_reply(s, smtpc_deadline(s, s->t.mail));
 	if (mail / 100 != 2)
 		dlv_set_all(res, e->nrcpt, mail, s->text);
 	if (dead(mail))
@@ -243,7 +242,7 @@ dlv_transaction(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
 	for (i = 0; i < e->nrcpt; i++) {
 		if (!pipe && rcpt_cmd(s, e, i) == -1)
 			return -1;
-		code = smtpc_reply(s, mono_ms() + s->t.rcpt);
+		code = smtpc_reply(s, smtpc_deadline(s, s->t.rcpt));
 		if (dead(code)) {
 			dlv_set_all(res, e->nrcpt, code, s->text);
 			return -1;
@@ -259,11 +258,11 @@ dlv_transaction(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
 		if (smtpc_send(s, "DATA") == -1)
 			return -1;
 	}
-	code = smtpc_reply(s, mono_ms() + s->t.data_init);
+	code = smtpc_reply(s, smtpc_deadline(s, s->t.data_init));
 	if (code == 354 && ok == 0) {
 		/* 354 with no recipient accepted: end it empty, deliver nothing */
 		if (smtpc_send(s, ".") == -1 ||
-		    dead(smtpc_reply(s, mono_ms() + s->t.data_done)))
+		    dead(smtpc_reply(s, smtpc_deadline(s, s->t.data_done))))
 			return -1;
 		return 0;
 	}
@@ -286,20 +285,20 @@ dlv_transaction(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
  * again; the item is still deferred when its time can be set.
  */
 int
-dlv_apply(struct dctx *c, const char *path, struct qitem *q, const char *host,
-    struct rcpt_result *res, int dsn_ext)
+dlv_apply(struct dctx *c, const struct qref *ref, struct qitem *q,
+    const char *host, struct rcpt_result *res, int dsn_ext)
 {
 	struct envelope	 keep = q->env;
 	struct env_rcpt	*kr;
 	size_t		 i, n = q->env.nrcpt, nk = 0, done = 0;
-	int64_t		 now = (int64_t)time(NULL);
-	const char	*id = strrchr(path, '/') + 1;
-
-	int64_t		 due;
+	int64_t		 now = (int64_t)time(NULL), due;
+	const char	*id = ref->id;
+	char		 path[600];
 	int		 r = 0;
 
+	(void)qref_path(path, sizeof(path), ref);
 	if ((kr = calloc(n, sizeof(*kr))) == NULL) {
-		warn_sys("out of memory: %s stays queued", id);
+		log_warn("out of memory: %s stays queued", id);
 		return -1;
 	}
 	if (report_failed(c, q, host, res, n) == -1)
@@ -323,21 +322,21 @@ dlv_apply(struct dctx *c, const char *path, struct qitem *q, const char *host,
 	due = now + dlv_delay(now - q->env.arrival, c->backoff_min,
 	    c->backoff_max);
 	if (nk == 0) {
-		if (qitem_remove(c->root, path) == -1) {
-			warn_sys("unable to remove %s: it may be delivered again",
+		if (qitem_remove(ref) == -1) {
+			log_warn("unable to remove %s: it may be delivered again",
 			    path);
 			r = -1;
 		}
 	} else if (nk < n) {
 		keep.rcpt = kr;
 		keep.nrcpt = nk;
-		if (qitem_rewrite(c->root, path, q, &keep, due) == -1) {
-			warn_sys("unable to rewrite %s (%zu of %zu done): "
+		if (qitem_rewrite(c->root, ref, q, &keep, due) == -1) {
+			log_warn("unable to rewrite %s (%zu of %zu done): "
 			    "they may be delivered again", path, done, n);
 			r = -1;
 		}
 	} else if (qitem_defer(q, due) == -1) {
-		warn_sys("unable to defer %s", path);
+		log_warn("unable to defer %s", path);
 		r = -1;
 	}
 	if (r == -1)
@@ -346,76 +345,26 @@ dlv_apply(struct dctx *c, const char *path, struct qitem *q, const char *host,
 	return r;
 }
 
-/* dlv_session - connect to the first host of r that greets and says EHLO. */
-int
-dlv_session(struct dctx *c, const struct route *r, struct smtpc *s, char *err,
-    size_t errsize)
-{
-	char		 names[SELF_MAX][256];
-	const char	*self[SELF_MAX];
-	int		 i, code, ns;
-
-	ns = self_names(c->root, names, SELF_MAX);
-	for (i = 0; i < ns; i++)
-		self[i] = names[i];
-
-	for (i = 0; i < r->n; i++) {
-		s->t = c->t;
-		if (smtpc_connect(s, r->h[i].host, r->h[i].port) == -1) {
-			snprintf(err, errsize, "%s", s->text);
-			continue;
-		}
-		code = smtpc_greeting(s, self, ns);
-		if (code == 220)
-			code = smtpc_ehlo(s, c->me);
-		if (code / 100 == 2)
-			return 0;
-		snprintf(err, errsize, "%s[%s] said: ", r->h[i].host, s->addr);
-		strlcat(err, s->text, errsize);
-		if (code != -1)
-			smtpc_quit(s);
-		else
-			smtpc_close(s);
-	}
-	return -1;
-}
-
-/* verify - read the whole body once: its checksum holds. */
-static int
-verify(struct qitem *q)
-{
-	struct qbody	qb;
-	char		buf[65536];
-	ssize_t		n;
-
-	if (qbody_open(&qb, q) == -1)
-		return -1;
-	while ((n = qbody_read(&qb, buf, sizeof(buf))) > 0)
-		;
-	qbody_close(&qb);
-	return n == 0 ? 0 : -1;
-}
-
 /*
- * dlv_claim - lock item path and check that it is whole before a byte of it
- * goes out: a damaged item stays where it is, untouched, for the
+ * dlv_claim - lock item ref and check that it is whole before a byte of
+ * it goes out: a damaged item stays where it is, untouched, for the
  * operator, and never costs the domain its session.
  */
 int
-dlv_claim(struct dctx *c, const char *path, const char *id, struct qitem *q)
+dlv_claim(const struct qref *ref, struct qitem *q)
 {
-	if (qitem_claim(c->root, path, q) == -1) {
+	if (qitem_claim(ref, q) == -1) {
 		if (errno == EBADMSG)
-			log_event("warning id=%s damaged: left in the queue "
-			    "untouched", id);
+			log_warnx("id=%s damaged: left in the queue untouched",
+			    ref->id);
 		return -1;
 	}
-	if (verify(q) == -1) {
-		log_event("warning id=%s damaged: left in the queue untouched",
-		    id);
+	if (qbody_check(q) == -1) {
+		log_warnx("id=%s damaged: left in the queue untouched",
+		    ref->id);
 		qitem_close(q);
+		errno = EBADMSG;
 		return -1;
 	}
 	return 0;
 }
-

@@ -47,6 +47,22 @@ domain_path(char *dst, size_t size, const char *domain, const char *name)
 	return (n < 0 || (size_t)n >= size) ? -1 : 0;
 }
 
+/*
+ * domain_held - domains/D/hold exists: 1; 0 when it does not (or D can
+ * have no settings); -1 with errno when that cannot be known.
+ */
+int
+domain_held(int root, const char *domain)
+{
+	char	path[300];
+
+	if (domain_path(path, sizeof(path), domain, "hold") == -1)
+		return 0;
+	if (faccessat(root, path, F_OK, 0) == 0)
+		return 1;
+	return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+}
+
 enum domain_mode
 domain_mode(int root, const char *domain)
 {
@@ -215,7 +231,7 @@ domain_user_listed(int root, const struct addr *a)
 	}
 	if (fd != -1) {
 		close(fd);
-		log_event("warning domain=%s users changed since users.cdb was "
+		log_warnx("domain=%s users changed since users.cdb was "
 		    "made: scanning the text (run snf-userdb)",
 		    logesc(a->domain));
 	}

@@ -17,6 +17,7 @@ enum domain_mode {
 };
 
 enum domain_mode	 domain_mode(int, const char *);
+int			 domain_held(int, const char *);
 int			 domain_user_listed(int, const struct addr *);
 int			 domain_path(char *, size_t, const char *, const char *);
 void			 lowercase(char *);

@@ -15,7 +15,7 @@
 #include "dsn.h"
 #include "exitcodes.h"
 #include "io.h"
-#include "qinject.h"
+#include "qsink.h"
 
 /*
  * A diagnostic (smtpc keeps 1000 octets of a reply) is cut so that its
@@ -268,29 +268,30 @@ dsn_held_why(char *dst, size_t size, const char *action, int64_t age,
 }
 
 /*
- * dsn_queue - queue report msg to rcpt with the null sender, through
- * the queue writer (prog: see qinject_start) in root. Returns snf-queue's exit status; ids gets its
- * status line.
+ * dsn_queue - queue report msg to rcpt with the null sender, in the
+ * queue of root. Returns the queue's exit status; ids gets its status
+ * line.
  */
 int
-dsn_queue(const char *prog, int rootfd, const char *root, const char *rcpt,
+dsn_queue(int rootfd, const char *root, const char *rcpt,
     const struct buf *msg, char *ids, size_t idsize)
 {
-	struct qinject	q;
+	struct qsink	q;
 	struct buf	env;
 	int		st;
 
 	buf_init(&env, 0);
-	if (env_record(&env, 'F', "") == -1 || env_record(&env, 'T', rcpt) == -1) {
+	if (qsink_record(&env, 'F', "") == -1 ||
+	    qsink_record(&env, 'T', rcpt) == -1) {
 		buf_free(&env);
 		return SNF_EXIT_TEMP;
 	}
-	if (qinject_start(&q, prog, rootfd, root) == -1) {
+	if (qsink_start(&q, rootfd, root) == -1) {
 		buf_free(&env);
 		return SNF_EXIT_TEMP;
 	}
-	(void)qinject_write(&q, msg->p, msg->len, mono_ms() + 600000);
-	st = qinject_finish(&q, &env, mono_ms() + 600000);
+	(void)qsink_write(&q, msg->p, msg->len, mono_ms() + 600000);
+	st = qsink_finish(&q, &env, mono_ms() + 600000);
 	strlcpy(ids, q.reply, idsize);
 	buf_free(&env);
 	return st;

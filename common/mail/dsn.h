@@ -34,8 +34,7 @@ int	dsn_make(struct buf *, const char *, struct qitem *,
 int	dsn_make_info(struct buf *, const char *, struct qitem *,
 	    const struct dsn_rcpt *, size_t, const struct dsn_info *);
 int	dsn_held_why(char *, size_t, const char *, int64_t, int64_t);
-int	dsn_queue(const char *, int, const char *, const char *,
-	    const struct buf *,
+int	dsn_queue(int, const char *, const char *, const struct buf *,
 	    char *, size_t);
 
 #endif

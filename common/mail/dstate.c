@@ -11,9 +11,10 @@
 
 #include "buf.h"
 #include "control.h"
-#include "die.h"
 #include "dstate.h"
 #include "fileio.h"
+#include "log.h"
+#include "rootdir.h"
 
 static int64_t
 num(const char *s)
@@ -28,8 +29,8 @@ state_read(int root, const char *domain, struct dstate *st)
 
 	memset(st, 0, sizeof(*st));
 	st->up = -1;
-	snprintf(path, sizeof(path), STATE_DIR "/%s", domain);
-	if (control_read(root, path, buf, sizeof(buf)) == -1)
+	if (rdir_path(path, sizeof(path), RD_STATE, NULL, domain) == -1 ||
+	    control_read(root, path, buf, sizeof(buf)) == -1)
 		return;
 	for (line = buf; *line; line = next) {
 		next = line + strcspn(line, "\n");
@@ -68,10 +69,8 @@ state_write(int root, const char *domain, const struct dstate *st)
 	struct buf	b;
 	int		dfd, r;
 
-	if (mkdir_durable(root, STATE_DIR, 0700) == -1 ||
-	    (dfd = openat(root, STATE_DIR, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1) {
-		warn_sys("unable to open " STATE_DIR);
+	if ((dfd = rdir_open(root, RD_STATE, NULL, RD_CREATE)) == -1) {
+		log_warn("unable to open queue/state");
 		return -1;
 	}
 	buf_init(&b, 0);
@@ -84,9 +83,9 @@ state_write(int root, const char *domain, const struct dstate *st)
 	    (unsigned long long)st->count, (unsigned long long)st->bytes,
 	    (long long)st->oldest, st->over, st->error);
 	if (r == 0)
-		r = file_replace(dfd, domain, b.p, b.len, 0600);
+		r = file_replace(dfd, domain, b.p, b.len, NULL);
 	if (r == -1)
-		warn_sys("unable to write " STATE_DIR "/%s", domain);
+		log_warn("unable to write queue/state/%s", domain);
 	buf_free(&b);
 	close(dfd);
 	return r;

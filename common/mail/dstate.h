@@ -7,8 +7,6 @@
 
 #include <stdint.h>
 
-#define STATE_DIR	"queue/state"
-
 struct dstate {
 	int		up;		/* 1 up, 0 down, -1 never tried */
 	int64_t		since;		/* when the state began */

@@ -1,6 +1,6 @@
 /*
  * queue.c - names and the file format of queued items, for every reader
- * (snf-queue's verbs, delivery, expiry). Writing lives in snf-queue.
+ * (snf-queue's verbs, delivery, expiry). Writing is qwrite.c's.
  * Readers check the trailer and both checksums, so a damaged file is
  * reported as EBADMSG and never delivered as a truncated message.
  */
@@ -270,6 +270,25 @@ qbody_close(struct qbody *b)
 }
 
 /*
+ * qbody_check - read the whole stored message of q once: 0 when it is
+ * whole (its checksums hold), -1 with EBADMSG when it is damaged.
+ */
+int
+qbody_check(struct qitem *q)
+{
+	struct qbody	qb;
+	char		buf[65536];
+	ssize_t		n;
+
+	if (qbody_open(&qb, q) == -1)
+		return -1;
+	while ((n = qbody_read(&qb, buf, sizeof(buf))) > 0)
+		;
+	qbody_close(&qb);
+	return n == 0 ? 0 : -1;
+}
+
+/*
  * qitem_append_env - write the envelope text of e and the trailer at the
  * current offset of fd, after a stored body whose checksum is bodycrc.
  */
@@ -301,7 +320,7 @@ queue_trigger(int root)
 	struct stat	st;
 	int		fd;
 
-	fd = openat(root, QUEUE_DIR "/trigger", O_WRONLY | O_NONBLOCK |
+	fd = openat(root, QUEUE_TRIGGER, O_WRONLY | O_NONBLOCK |
 	    O_CLOEXEC);
 	if (fd == -1)
 		return;

@@ -7,7 +7,7 @@
  * An item file is the body (raw, or zlib-compressed), then the envelope
  * text, then a fixed 32-byte trailer "SNF1 <envlen> <bodycrc> <envcrc>\n"
  * (three 8-digit hex numbers). A name under queue/mail/ exists only for
- * a whole, fsync'd file: the rename from queue/tmp/ is the commit.
+ * a whole, fsync'd file (see qwrite.c for the commit).
  */
 #ifndef SNF_QUEUE_H
 #define SNF_QUEUE_H
@@ -19,9 +19,7 @@
 
 #include "envelope.h"
 
-#define QUEUE_DIR	"queue"
-#define QUEUE_TMP	"queue/tmp"
-#define QUEUE_MAIL	"queue/mail"
+#define QUEUE_TRIGGER	"queue/trigger"	/* the FIFO that wakes snf-send */
 #define QUEUE_TRAILER	32
 #define QUEUE_ID_MAX	32
 
@@ -55,6 +53,7 @@ void	qitem_close(struct qitem *);
 int	qbody_open(struct qbody *, const struct qitem *);
 ssize_t	qbody_read(struct qbody *, void *, size_t);
 void	qbody_close(struct qbody *);
+int	qbody_check(struct qitem *);
 int	qitem_append_env(int, const struct envelope *, uint32_t);
 void	queue_trigger(int);
 

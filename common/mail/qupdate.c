@@ -22,13 +22,21 @@
 
 #include "fileio.h"
 #include "qupdate.h"
+#include "rootdir.h"
+
+/* qref_path - "queue/mail/D/ID" of r, for messages. */
+int
+qref_path(char *dst, size_t size, const struct qref *r)
+{
+	return rdir_path(dst, size, r->where, r->domain, r->id);
+}
 
 /*
- * qitem_claim - open, lock and read item path. Returns 0, or -1 with
- * errno EAGAIN (someone else holds it), ENOENT (gone), EBADMSG (damaged).
+ * qitem_claim - open, lock and read item r. Returns 0, or -1 with errno
+ * EAGAIN (someone else holds it), ENOENT (gone), EBADMSG (damaged).
  */
 int
-qitem_claim(int root, const char *path, struct qitem *q)
+qitem_claim(const struct qref *r, struct qitem *q)
 {
 	struct stat	a, b;
 	int		fd, e;
@@ -39,14 +47,14 @@ qitem_claim(int root, const char *path, struct qitem *q)
 	/* read-write, though only read: a queue that cannot be written
 	 * (EROFS) must fail here, before a byte is delivered that could not
 	 * be recorded as delivered */
-	fd = openat(root, path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(r->dfd, r->id, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1)
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		e = errno == EWOULDBLOCK ? EAGAIN : errno;
 		goto fail;
 	}
-	if (fstat(fd, &a) == -1 || fstatat(root, path, &b,
+	if (fstat(fd, &a) == -1 || fstatat(r->dfd, r->id, &b,
 	    AT_SYMLINK_NOFOLLOW) == -1) {
 		e = errno;
 		goto fail;
@@ -67,13 +75,20 @@ fail:
 	return -1;
 }
 
-/* copy_stored - the stored body of q (as is, compressed or not) to fd. */
+struct rewrite {
+	struct qitem		*q;
+	const struct envelope	*e;
+};
+
+/* fill_item - the stored body of q as it is, then the new envelope. */
 static int
-copy_stored(int fd, struct qitem *q)
+fill_item(int fd, void *arg)
 {
-	char	buf[65536];
-	off_t	off = 0;
-	ssize_t	n;
+	struct rewrite	*w = arg;
+	struct qitem	*q = w->q;
+	char		 buf[65536];
+	off_t		 off = 0;
+	ssize_t		 n;
 
 	while (off < q->bodylen) {
 		n = pread(q->fd, buf, (size_t)(q->bodylen - off) < sizeof(buf) ?
@@ -87,48 +102,34 @@ copy_stored(int fd, struct qitem *q)
 			return -1;
 		off += n;
 	}
-	return 0;
+	return qitem_append_env(fd, w->e, q->bodycrc);
 }
 
 /*
- * qitem_rewrite - replace claimed item q at path with the same body and
- * envelope e, due at time due (its mtime). The claim stays valid until
- * the caller closes q: nobody else can have opened the new file locked.
+ * qitem_rewrite - replace claimed item q at r with the same body and
+ * envelope e, due at time due (its mtime). The folder is not flushed:
+ * a power cut leaves the old item or the new one, never a mix. The
+ * claim stays valid until the caller closes q: nobody else can have
+ * opened the new file locked.
  */
 int
-qitem_rewrite(int root, const char *path, struct qitem *q,
+qitem_rewrite(int root, const struct qref *r, struct qitem *q,
     const struct envelope *e, int64_t due)
 {
-	struct timespec	ts[2];
-	char		tmp[128];
-	int		fd, err;
+	struct rewrite	w = { q, e };
+	struct replace	o = { 0 };
+	int		rc, err;
 
-	if (tmpname(tmp, sizeof(tmp), QUEUE_TMP "/", "r") == -1)
+	if ((o.tmpdir = rdir_open(root, RD_TMP, NULL, RD_CREATE)) == -1)
 		return -1;
-	fd = openat(root, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd == -1)
-		return -1;
-	ts[0].tv_sec = ts[1].tv_sec = (time_t)due;
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	if (copy_stored(fd, q) == -1 ||
-	    qitem_append_env(fd, e, q->bodycrc) == -1 || fsync(fd) == -1 ||
-	    futimens(fd, ts) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(root, tmp, root, path) == -1)
-		goto fail;
-	return 0;
-fail:
+	o.prefix = "r";
+	o.mtime = due > 0 ? due : 1;
+	o.flags = REPLACE_TMPDIR | REPLACE_NOSYNC_DIR;
+	rc = file_replace_fn(r->dfd, r->id, &o, fill_item, &w);
 	err = errno;
-	if (fd != -1)
-		close(fd);
-	unlinkat(root, tmp, 0);
+	close(o.tmpdir);
 	errno = err;
-	return -1;
+	return rc;
 }
 
 /*
@@ -137,9 +138,9 @@ fail:
  * never lost.
  */
 int
-qitem_remove(int root, const char *path)
+qitem_remove(const struct qref *r)
 {
-	return unlinkat(root, path, 0);
+	return unlinkat(r->dfd, r->id, 0);
 }
 
 /* qitem_defer - the claimed item is next due at time due. */
@@ -151,4 +152,24 @@ qitem_defer(struct qitem *q, int64_t due)
 	ts[0].tv_sec = ts[1].tv_sec = (time_t)due;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	return futimens(q->fd, ts);
+}
+
+/*
+ * qitem_move - rename claimed item r into folder to (RD_MAIL or RD_HOLD)
+ * of its domain, keeping its id, and flush the folder it went to.
+ */
+int
+qitem_move(int root, const struct qref *r, int to)
+{
+	int	dfd, rc, e;
+
+	if ((dfd = rdir_open(root, to, r->domain, RD_CREATE)) == -1)
+		return -1;
+	rc = renameat(r->dfd, r->id, dfd, r->id);
+	if (rc == 0)
+		rc = fsync(dfd);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return rc;
 }

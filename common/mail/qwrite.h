@@ -1,8 +1,8 @@
 /*
  * qwrite.h - the queue writer: one message and its envelope (the
  * qmail-queue records, see snf-queue(8)) into the queue, durably, one
- * item per recipient domain. snf-smtpd and snf-send call it in-process;
- * snf-queue runs it over its fds 0 and 1 (queue_inject).
+ * item per recipient domain (qwrite.c: the commit protocol; qrecords.c:
+ * the records). Used through qsink.h by every program that queues.
  */
 #ifndef SNF_QWRITE_H
 #define SNF_QWRITE_H
@@ -11,13 +11,25 @@
 #include <stdint.h>
 
 #include "envelope.h"
+#include "queue.h"
 
-struct qw_group;
+struct qw_group {		/* the item for one recipient domain */
+	struct envelope	 env;
+	int		 compress;
+	int		 fd;		/* the item, open until committed */
+	int		 dfd;		/* queue/mail/D, open while committing */
+	int		 raw;		/* the item is the raw file */
+	char		 tmp[128];	/* its name in queue/tmp/, or "" */
+	char		 id[QUEUE_ID_MAX];
+	int		 committed;
+};
 
 struct qw {
 	int			 root;
+	int			 tmpfd;		/* queue/tmp */
+	int			 unnamed;	/* O_TMPFILE usable: 1, no: -1 */
 	int			 rawfd;		/* the body being written */
-	char			 rawtmp[128];
+	char			 rawtmp[128];	/* its name in queue/tmp/, or "" */
 	int			 rawkeep;	/* it became an item */
 	uint64_t		 rawsize;
 	uint32_t		 rawcrc;
@@ -32,6 +44,10 @@ int	qw_begin(struct qw *, int);
 int	qw_write(struct qw *, const void *, size_t);
 int	qw_commit(struct qw *, const char *, size_t);
 void	qw_abort(struct qw *);
-int	queue_inject(int);
+
+/* for qrecords.c */
+int	qw_fail(struct qw *, char, const char *, const char *);
+int	qrec_parse(struct qw *, char *, const char *);
+void	qrec_free(struct qw *);
 
 #endif

@@ -8,11 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "die.h"
 #include "dsn.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "deliver.h"
+#include "report.h"
 
 /* queue_report - compose and queue one report; 0 when queued. */
 static int
@@ -26,14 +25,14 @@ queue_report(struct dctx *c, struct qitem *q, struct dsn_rcpt *d, size_t n,
 	buf_init(&msg, 0);
 	if (dsn_make(&msg, c->me, q, d, n, why) == -1) {
 		buf_free(&msg);
-		warn_sys("unable to compose a delivery report");
+		log_warn("unable to compose a delivery report");
 		return -1;
 	}
-	st = dsn_queue(c->queueprog, c->root, c->rootpath, q->env.sender, &msg,
-	    ids, sizeof(ids));
+	st = dsn_queue(c->root, c->rootpath, q->env.sender, &msg, ids,
+	    sizeof(ids));
 	buf_free(&msg);
 	if (st != SNF_EXIT_OK) {
-		log_event("warning report to <%s> not queued (snf-queue exit %d)",
+		log_warnx("report to <%s> not queued (snf-queue exit %d)",
 		    logesc(q->env.sender), st);
 		return -1;
 	}
@@ -42,17 +41,19 @@ queue_report(struct dctx *c, struct qitem *q, struct dsn_rcpt *d, size_t n,
 	return 0;
 }
 
-/* collect - recipients whose result matches action and who want it. */
+/*
+ * collect - recipients whose result matches action and who want it;
+ * name (room for 256) holds the Remote-MTA they point at.
+ */
 static size_t
 collect(struct qitem *q, const char *host, struct rcpt_result *res,
-    size_t n, const char *action, struct dsn_rcpt *d)
+    size_t n, const char *action, struct dsn_rcpt *d, char *name)
 {
-	static char	name[256];
-	size_t		i, k = 0;
-	int		want;
+	size_t	i, k = 0;
+	int	want;
 
 	/* Remote-MTA is the host's name, without the [address] of the log */
-	strlcpy(name, host, sizeof(name));
+	strlcpy(name, host, 256);
 	name[strcspn(name, "[")] = '\0';
 	host = strcmp(name, "none") == 0 ? NULL : name;
 
@@ -84,14 +85,15 @@ report_failed(struct dctx *c, struct qitem *q, const char *host,
     struct rcpt_result *res, size_t n)
 {
 	struct dsn_rcpt	*d;
+	char		 name[256];
 	size_t		 k;
 	int		 r = 0;
 
 	if ((d = calloc(n, sizeof(*d))) == NULL)
 		return -1;
-	k = collect(q, host, res, n, "failed", d);
+	k = collect(q, host, res, n, "failed", d, name);
 	if (k > 0 && q->env.sender[0] == '\0')
-		log_event("warning no report for a failure: the sender is <>");
+		log_warnx("no report for a failure: the sender is <>");
 	else if (k > 0)
 		r = queue_report(c, q, d, k, "Your message could not be "
 		    "delivered to the recipients below; the remote server "
@@ -106,11 +108,12 @@ report_relayed(struct dctx *c, struct qitem *q, const char *host,
     struct rcpt_result *res, size_t n)
 {
 	struct dsn_rcpt	*d;
+	char		 name[256];
 	size_t		 k;
 
 	if (q->env.sender[0] == '\0' || (d = calloc(n, sizeof(*d))) == NULL)
 		return;
-	k = collect(q, host, res, n, "relayed", d);
+	k = collect(q, host, res, n, "relayed", d, name);
 	if (k > 0)
 		(void)queue_report(c, q, d, k, "Your message was relayed to "
 		    "the recipients' server, which does not report delivery "

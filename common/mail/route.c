@@ -24,8 +24,6 @@
 #include "domain.h"
 #include "route.h"
 
-#define SELF_MAX	32
-
 /*
  * hostport_parse - "host", "host:port", "[addr]" or "[addr]:port"
  * (IPv6 in brackets). Port defaults to 25. Returns 0 or -1.

@@ -7,6 +7,7 @@
 #define SNF_ROUTE_H
 
 #define ROUTE_MAX	16
+#define SELF_MAX	32	/* names of this host: control/me, mxnames */
 
 struct hostport {
 	char	host[256];

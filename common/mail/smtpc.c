@@ -39,6 +39,18 @@ smtpc_timeouts_default(struct smtpc_timeouts *t)
 	t->quit = 10000;
 }
 
+/*
+ * smtpc_deadline - the deadline of a step allowed timeout ms from now,
+ * cut to the connection's own until when that comes first.
+ */
+int64_t
+smtpc_deadline(const struct smtpc *c, int64_t timeout)
+{
+	int64_t	d = mono_ms() + timeout;
+
+	return c->until && c->until < d ? c->until : d;
+}
+
 /* set_text - remember a local failure as if it were a reply. */
 static int
 set_text(struct smtpc *c, const char *s)
@@ -56,6 +68,8 @@ connect_one(const struct sockaddr *sa, socklen_t len, int64_t timeout)
 	socklen_t	olen = sizeof(int);
 	int		fd, err = 0, n;
 
+	if (timeout < 0)
+		timeout = 0;	/* the attempt's time is up: poll once */
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1)
@@ -109,7 +123,7 @@ smtpc_connect(struct smtpc *c, const char *host, const char *port)
 		return set_text(c, why);
 	for (i = 0; i < r.n; i++) {
 		if ((c->fd = connect_one((struct sockaddr *)&r.a[i], r.len[i],
-		    c->t.connect)) != -1)
+		    smtpc_deadline(c, c->t.connect) - mono_ms())) != -1)
 			break;
 		snprintf(why, sizeof(why), "connect to %s port %s: %s", host,
 		    port, strerror(errno));
@@ -158,6 +172,8 @@ smtpc_reply(struct smtpc *c, int64_t deadline)
 	int	code, first = -1, more = 1, lines = 0;
 	size_t	tl = 3, k;
 
+	if (c->until && c->until < deadline)
+		deadline = c->until;
 	c->text[0] = '\0';
 	while (more) {
 		n = smtp_getline(&c->in, line, SMTP_REPLY_MAX, deadline);
@@ -207,7 +223,7 @@ smtpc_greeting(struct smtpc *c, const char *const *self, int n)
 	size_t	len;
 	int	code, i;
 
-	code = smtpc_reply(c, mono_ms() + c->t.greeting);
+	code = smtpc_reply(c, smtpc_deadline(c, c->t.greeting));
 	if (code != 220 || strlen(c->text) < 5)
 		return code;
 	len = strcspn(c->text + 4, " ");
@@ -300,7 +316,7 @@ smtpc_ehlo(struct smtpc *c, const char *me)
 
 	if (smtpc_send(c, "EHLO %s", me) == -1)
 		return -1;
-	deadline = mono_ms() + c->t.helo;
+	deadline = smtpc_deadline(c, c->t.helo);
 	while (more) {
 		n = smtp_getline(&c->in, line, SMTP_REPLY_MAX, deadline);
 		if (n == -1 && errno == ETIMEDOUT)
@@ -324,7 +340,7 @@ smtpc_ehlo(struct smtpc *c, const char *me)
 	snprintf(c->text, sizeof(c->text), "%d EHLO refused", code);
 	if (code == 421 || code == 554 || smtpc_send(c, "HELO %s", me) == -1)
 		return c->code = code;
-	return smtpc_reply(c, mono_ms() + c->t.helo);
+	return smtpc_reply(c, smtpc_deadline(c, c->t.helo));
 }
 
 /*
@@ -381,7 +397,7 @@ smtpc_data(struct smtpc *c, struct qbody *b)
 	outbuf_put(&c->out, ".\r\n", 3);
 	if (outbuf_flush(&c->out) == -1)
 		return set_text(c, "connection lost while sending data");
-	return smtpc_reply(c, mono_ms() + c->t.data_done);
+	return smtpc_reply(c, smtpc_deadline(c, c->t.data_done));
 }
 
 void
@@ -390,7 +406,7 @@ smtpc_quit(struct smtpc *c)
 	if (c->fd == -1)
 		return;
 	if (smtpc_send(c, "QUIT") == 0 && outbuf_flush(&c->out) == 0)
-		(void)smtpc_reply(c, mono_ms() + c->t.quit);
+		(void)smtpc_reply(c, smtpc_deadline(c, c->t.quit));
 	smtpc_close(c);
 }
 

@@ -32,6 +32,7 @@ struct smtpc {
 	struct inbuf	 in;
 	struct outbuf	 out;
 	struct smtpc_timeouts t;
+	int64_t		 until;		/* no wait past it; 0: none */
 	char		 host[256];	/* as routed */
 	char		 addr[64];	/* the address connected to */
 	int		 ext;
@@ -43,6 +44,7 @@ struct smtpc {
 void	smtpc_timeouts_default(struct smtpc_timeouts *);
 int	smtpc_connect(struct smtpc *, const char *, const char *);
 int	smtpc_reply(struct smtpc *, int64_t);
+int64_t	smtpc_deadline(const struct smtpc *, int64_t);
 int	smtpc_parse_line(const char *, size_t, int *, int *);
 int	smtpc_greeting(struct smtpc *, const char *const *, int);
 int	smtpc_ehlo(struct smtpc *, const char *);

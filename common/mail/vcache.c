@@ -1,5 +1,5 @@
 /*
- * vcache.c - records of the recipient cache. Many snf-smtpd processes
+ * vcache.c - the files of the recipient cache. Many snf-smtpd processes
  * read and write at once: a record is written whole to a temporary file
  * in its folder and renamed over the old one, so a reader sees the old
  * record or the new one, never a torn one, and no lock is ever held
@@ -9,7 +9,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,145 +19,146 @@
 #include <sha2.h>
 
 #include "control.h"
+#include "dirlist.h"
 #include "domain.h"
-#include "envelope.h"
 #include "fileio.h"
+#include "rootdir.h"
+#include "settings.h"
 #include "vcache.h"
 
-/* folder - "cache/D" into dst; -1 when D cannot name a folder. */
-static int
-folder(char *dst, size_t size, const char *domain)
-{
-	int	n;
+#define LEFTOVER	129600	/* a temporary file older (36 h) is a crash's */
+#define LINE_MAX_	(ADDR_PATH_MAX + 64)
 
-	if (domain[0] == '[' || !env_domain_ok(domain))
+/* folder - cache/D open, made when create is set; -1 with errno. */
+static int
+folder(int root, const char *domain, int create)
+{
+	if (domain[0] == '[') {		/* an address literal is never a */
+		errno = EINVAL;		/* cloudprotect domain */
 		return -1;
-	n = snprintf(dst, size, VCACHE_DIR "/%s", domain);
-	return n < 0 || (size_t)n >= size ? -1 : 0;
+	}
+	return rdir_open(root, RD_CACHE, domain, create ? RD_CREATE : 0);
 }
 
-/*
- * vcache_key - the normalised address of a: local part without quoting,
- * lowercased unless domains/D/case_sensitive says otherwise, "@", the
- * lowercase domain. Returns 0 or -1.
- */
-int
-vcache_key(int root, const struct addr *a, char *key, size_t size)
+/* first_line - the first line of file name in dfd into buf; -1 if none. */
+static int
+first_line(int dfd, const char *name, char *buf, size_t size)
 {
-	char	path[300];
-	int	n;
+	ssize_t	n;
+	char	*nl;
 
-	n = snprintf(key, size, "%s@%s", a->plain, a->domain);
-	if (n < 0 || (size_t)n >= size)
-		return -1;
-	if (domain_path(path, sizeof(path), a->domain, "case_sensitive") == 0 &&
-	    control_flag(root, path, 0))
-		return 0;
-	lowercase(key);
+	n = control_read(dfd, name, buf, size);
+	if (n <= 0 || (nl = memchr(buf, '\n', (size_t)n)) == NULL)
+		return -1;	/* a record is whole or absent */
+	*nl = '\0';
 	return 0;
 }
 
-/* record_path - "cache/D/HASH" for key. */
+/* read_at - first_line of file name of domain's folder. */
 static int
-record_path(char *dst, size_t size, const char *domain, const char *key)
+read_at(int root, const char *domain, const char *name, char *buf,
+    size_t size)
 {
-	char	hex[SHA256_DIGEST_STRING_LENGTH];
-	size_t	n;
+	int	dfd, r, e;
 
-	if (folder(dst, size, domain) == -1)
+	if ((dfd = folder(root, domain, 0)) == -1)
 		return -1;
-	SHA256Data((const uint8_t *)key, strlen(key), hex);
-	n = strlen(dst);
-	if (n + 1 + strlen(hex) >= size)
-		return -1;
-	dst[n++] = '/';
-	strlcpy(dst + n, hex, size - n);
-	return 0;
-}
-
-/*
- * vcache_write - replace file name of domain's cache folder with text,
- * atomically (not durably). Makes the folders when missing.
- */
-int
-vcache_write(int root, const char *domain, const char *name, const char *text)
-{
-	char	dir[300], tmp[128];
-	int	dfd, fd, r = -1, e;
-
-	if (folder(dir, sizeof(dir), domain) == -1) {
-		errno = EINVAL;
-		return -1;
-	}
-	if ((dfd = openat(root, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		if (errno != ENOENT || (mkdirat(root, VCACHE_DIR, 0700) == -1 &&
-		    errno != EEXIST) || (mkdirat(root, dir, 0700) == -1 &&
-		    errno != EEXIST))
-			return -1;
-		if ((dfd = openat(root, dir, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) == -1)
-			return -1;
-	}
-	if (tmpname(tmp, sizeof(tmp), ".", "w") == -1 ||
-	    (fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1)
-		goto out;
-	if (write_all(fd, text, strlen(text)) == 0 && close(fd) == 0 &&
-	    renameat(dfd, tmp, dfd, name) == 0)
-		r = 0;
-	else {
-		e = errno;
-		unlinkat(dfd, tmp, 0);
-		errno = e;
-	}
-out:
+	r = first_line(dfd, name, buf, size);
 	e = errno;
 	close(dfd);
 	errno = e;
 	return r;
 }
 
-/* read_line - the first line of cache file path into buf; -1 if none. */
+/* write_at - replace file name of domain's folder with text, atomically. */
 static int
-read_line(int root, const char *path, char *buf, size_t size)
+write_at(int root, const char *domain, const char *name, const char *text)
 {
-	ssize_t	n;
-	char	*nl;
+	struct replace	o = { 0 };
+	int		dfd, r, e;
 
-	if ((n = control_read(root, path, buf, size)) <= 0)
+	if ((dfd = folder(root, domain, 1)) == -1)
 		return -1;
-	if ((nl = memchr(buf, '\n', (size_t)n)) == NULL)
-		return -1;	/* a record is whole or absent */
-	*nl = '\0';
+	o.prefix = ".w";
+	o.flags = REPLACE_NOSYNC;
+	r = file_replace(dfd, name, text, strlen(text), &o);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return r;
+}
+
+/*
+ * vcache_key - the normalised address of a: local part without quoting,
+ * lowercased unless the domain's case_sensitive setting says otherwise,
+ * "@", the lowercase domain. Returns 0 or -1.
+ */
+int
+vcache_key(int root, const struct addr *a, char *key, size_t size)
+{
+	int	n;
+
+	n = snprintf(key, size, "%s@%s", a->plain, a->domain);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	if (!setting_flag(root, a->domain, "case_sensitive", 0))
+		lowercase(key);
+	return 0;
+}
+
+/* record_name - the file name of key's record: its SHA-256 in hex. */
+static void
+record_name(const char *key, char hex[SHA256_DIGEST_STRING_LENGTH])
+{
+	SHA256Data((const uint8_t *)key, strlen(key), hex);
+}
+
+/*
+ * parse_record - a record line "positive|negative TIME ADDRESS" into r;
+ * -1 when it is none of these.
+ */
+static int
+parse_record(const char *line, struct vrec *r)
+{
+	const char	*p;
+	char		*sp;
+
+	memset(r, 0, sizeof(*r));
+	if (strncmp(line, "positive ", 9) == 0)
+		r->kind = VREC_POSITIVE;
+	else if (strncmp(line, "negative ", 9) == 0)
+		r->kind = VREC_NEGATIVE;
+	else
+		return -1;
+	p = line + 9;
+	r->when = strtoll(p, &sp, 10);
+	if (sp == p || *sp != ' ' ||
+	    strlcpy(r->addr, sp + 1, sizeof(r->addr)) >= sizeof(r->addr)) {
+		r->kind = VREC_NONE;
+		return -1;
+	}
 	return 0;
 }
 
 /*
  * vcache_get - the record for key (of domain) into r. Returns 0 (r->kind
- * VREC_NONE when there is none or it does not parse), -1 on an error.
+ * VREC_NONE when there is none or it does not parse), -1 when key has no
+ * record name (the domain cannot have a cache).
  */
 int
 vcache_get(int root, const char *domain, const char *key, struct vrec *r)
 {
-	char	path[400], line[ADDR_PATH_MAX + 64], *p, *sp;
+	char	hex[SHA256_DIGEST_STRING_LENGTH], line[LINE_MAX_];
 
 	memset(r, 0, sizeof(*r));
-	if (record_path(path, sizeof(path), domain, key) == -1)
+	if (domain[0] == '[')
 		return -1;
-	if (read_line(root, path, line, sizeof(line)) == -1)
-		return errno == ENOENT || errno == 0 || errno == EFBIG ? 0 : 0;
-	if (strncmp(line, "positive ", 9) == 0)
-		r->kind = VREC_POSITIVE, p = line + 9;
-	else if (strncmp(line, "negative ", 9) == 0)
-		r->kind = VREC_NEGATIVE, p = line + 9;
-	else
+	record_name(key, hex);
+	if (read_at(root, domain, hex, line, sizeof(line)) == -1 ||
+	    parse_record(line, r) == -1)
 		return 0;
-	r->when = strtoll(p, &sp, 10);
-	if (*sp != ' ' || strcmp(sp + 1, key) != 0) {
-		r->kind = VREC_NONE;	/* not this address: a hash clash */
-		return 0;
-	}
-	strlcpy(r->addr, sp + 1, sizeof(r->addr));
+	if (strcmp(r->addr, key) != 0)
+		memset(r, 0, sizeof(*r));	/* another address: a hash clash */
 	return 0;
 }
 
@@ -166,26 +166,152 @@ int
 vcache_put(int root, const char *domain, const char *key, int kind,
     int64_t when)
 {
-	char	path[400], text[ADDR_PATH_MAX + 64];
+	char	hex[SHA256_DIGEST_STRING_LENGTH], text[LINE_MAX_];
 	int	n;
 
-	if (record_path(path, sizeof(path), domain, key) == -1)
-		return -1;
 	n = snprintf(text, sizeof(text), "%s %lld %s\n", kind == VREC_POSITIVE ?
 	    "positive" : "negative", (long long)when, key);
-	if (n < 0 || (size_t)n >= sizeof(text))
+	if (n < 0 || (size_t)n >= sizeof(text)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	return vcache_write(root, domain, strrchr(path, '/') + 1, text);
+	}
+	record_name(key, hex);
+	return write_at(root, domain, hex, text);
 }
 
 int
 vcache_del(int root, const char *domain, const char *key)
 {
-	char	path[400];
+	char	hex[SHA256_DIGEST_STRING_LENGTH];
+	int	dfd, r, e;
 
-	if (record_path(path, sizeof(path), domain, key) == -1)
+	if ((dfd = folder(root, domain, 0)) == -1)
 		return -1;
-	return unlinkat(root, path, 0);
+	record_name(key, hex);
+	r = unlinkat(dfd, hex, 0);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return r;
+}
+
+struct each {
+	int	(*fn)(const struct vrec *, void *);
+	void	*arg;
+};
+
+static int
+each_one(int dfd, const char *name, void *arg)
+{
+	struct each	*e = arg;
+	struct vrec	 r;
+	char		 line[LINE_MAX_];
+
+	if (name[0] == '.' || first_line(dfd, name, line, sizeof(line)) == -1 ||
+	    parse_record(line, &r) == -1)
+		return 0;
+	return e->fn(&r, e->arg);
+}
+
+/* vcache_each - fn(record, arg) for every record of domain's cache. */
+int
+vcache_each(int root, const char *domain, int (*fn)(const struct vrec *,
+    void *), void *arg)
+{
+	struct each	e = { fn, arg };
+	int		dfd, r, err;
+
+	if ((dfd = folder(root, domain, 0)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	r = dir_each(dfd, each_one, &e);
+	err = errno;
+	close(dfd);
+	errno = err;
+	return r;
+}
+
+struct expiry {
+	const char		*domain;
+	const struct vttl	*ttl;
+	int			 dry, n;
+	int64_t			 now;
+	vcache_said		 said;
+	void			*arg;
+};
+
+/* record_named - name has the shape of a record's: 64 hex digits. */
+static int
+record_named(const char *name)
+{
+	return strlen(name) == 64 && strspn(name, "0123456789abcdef") == 64;
+}
+
+/*
+ * dead - file name of the folder dfd is past its time. Only names of
+ * the cache's own shapes are ever judged: anything else is left alone.
+ */
+static int
+dead(int dfd, const char *name, const struct expiry *x)
+{
+	struct vrec	r;
+	struct stat	st;
+	char		line[LINE_MAX_];
+	int64_t		age;
+
+	if (strcmp(name, ".down") == 0)
+		return first_line(dfd, name, line, sizeof(line)) == 0 &&
+		    strtoll(line, NULL, 10) < x->now;
+	if (name[0] == '.')	/* a crash's temporary file */
+		return strncmp(name, ".w.", 3) == 0 &&
+		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    x->now - st.st_mtime > LEFTOVER;
+	if (!record_named(name))
+		return 0;
+	if (first_line(dfd, name, line, sizeof(line)) == -1)
+		return errno != ENOENT;	/* no record: dead, unless gone */
+	if (parse_record(line, &r) == -1)
+		return 1;
+	age = x->now > r.when ? x->now - r.when : 0;
+	if (r.kind == VREC_POSITIVE)
+		return age >= x->ttl->pos_ttl && !x->ttl->keep_positive;
+	return age >= x->ttl->neg_ttl;
+}
+
+static int
+expire_one(int dfd, const char *name, void *arg)
+{
+	struct expiry	*x = arg;
+
+	if (strncmp(name, ".slot.", 6) == 0 || strcmp(name, ".catchall") == 0 ||
+	    !dead(dfd, name, x))
+		return 0;
+	if (x->said)
+		x->said(x->domain, name, x->dry ? "would remove" : "removed",
+		    x->arg);
+	if (!x->dry)
+		unlinkat(dfd, name, 0);
+	x->n++;
+	return 0;
+}
+
+/*
+ * vcache_expire - the dead records of domain's cache (past their time
+ * to live), its expired down memo and what a crash left (temporary
+ * files older than 36 hours) go; with dry, said() only tells. Returns
+ * how many.
+ */
+int
+vcache_expire(int root, const char *domain, const struct vttl *ttl, int dry,
+    int64_t now, vcache_said said, void *arg)
+{
+	struct expiry	x = { domain, ttl, dry, 0, now, said, arg };
+	int		dfd;
+
+	if ((dfd = folder(root, domain, 0)) == -1)
+		return 0;
+	(void)dir_each(dfd, expire_one, &x);
+	close(dfd);
+	return x.n;
 }
 
 /*
@@ -196,12 +322,10 @@ int
 vcache_down_get(int root, const char *domain, int64_t *until, char *why,
     size_t size)
 {
-	char	path[300], line[400], *sp;
+	char	line[400], *sp;
 
-	if (folder(path, sizeof(path), domain) == -1)
-		return 0;
-	strlcat(path, "/.down", sizeof(path));
-	if (read_line(root, path, line, sizeof(line)) == -1)
+	if (domain[0] == '[' || read_at(root, domain, ".down", line,
+	    sizeof(line)) == -1)
 		return 0;
 	*until = strtoll(line, &sp, 10);
 	strlcpy(why, *sp == ' ' ? sp + 1 : "", size);
@@ -219,30 +343,31 @@ vcache_down_set(int root, const char *domain, int64_t until, const char *why)
 		if ((unsigned char)text[i] < 32 || (unsigned char)text[i] > 126)
 			text[i] = '?';
 	strlcat(text, "\n", sizeof(text));
-	return vcache_write(root, domain, ".down", text);
+	return write_at(root, domain, ".down", text);
 }
 
 int
 vcache_down_clear(int root, const char *domain)
 {
-	char	path[300];
+	int	dfd, r, e;
 
-	if (folder(path, sizeof(path), domain) == -1)
-		return -1;
-	strlcat(path, "/.down", sizeof(path));
-	return unlinkat(root, path, 0) == -1 && errno != ENOENT ? -1 : 0;
+	if ((dfd = folder(root, domain, 0)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	r = unlinkat(dfd, ".down", 0) == -1 && errno != ENOENT ? -1 : 0;
+	e = errno;
+	close(dfd);
+	errno = e;
+	return r;
 }
 
 /* vcache_catchall_get - 1 with yes/no and its time when it was probed. */
 int
 vcache_catchall_get(int root, const char *domain, int *yes, int64_t *when)
 {
-	char	path[300], line[64];
+	char	line[64];
 
-	if (folder(path, sizeof(path), domain) == -1)
-		return 0;
-	strlcat(path, "/.catchall", sizeof(path));
-	if (read_line(root, path, line, sizeof(line)) == -1)
+	if (domain[0] == '[' || read_at(root, domain, ".catchall", line,
+	    sizeof(line)) == -1)
 		return 0;
 	if (strncmp(line, "yes ", 4) == 0)
 		*yes = 1;
@@ -261,7 +386,7 @@ vcache_catchall_set(int root, const char *domain, int yes, int64_t when)
 
 	snprintf(text, sizeof(text), "%s %lld\n", yes ? "yes" : "no",
 	    (long long)when);
-	return vcache_write(root, domain, ".catchall", text);
+	return write_at(root, domain, ".catchall", text);
 }
 
 /*
@@ -272,25 +397,23 @@ vcache_catchall_set(int root, const char *domain, int yes, int64_t when)
 int
 vcache_slot(int root, const char *domain, unsigned max)
 {
-	char		path[340], dir[300];
+	char		name[32];
 	unsigned	i;
-	int		fd;
+	int		dfd, fd = -1;
 
-	if (folder(dir, sizeof(dir), domain) == -1) {
-		errno = EINVAL;
+	if ((dfd = folder(root, domain, 1)) == -1)
 		return -1;
-	}
-	(void)mkdirat(root, VCACHE_DIR, 0700);
-	(void)mkdirat(root, dir, 0700);
 	for (i = 0; i < max; i++) {
-		snprintf(path, sizeof(path), "%s/.slot.%u", dir, i);
-		fd = openat(root, path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+		snprintf(name, sizeof(name), ".slot.%u", i);
+		fd = openat(dfd, name, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd == -1)
-			return -1;
+			break;
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return fd;
+			break;
 		close(fd);
+		fd = -1;
+		errno = EAGAIN;
 	}
-	errno = EAGAIN;
-	return -1;
+	close(dfd);
+	return fd;
 }

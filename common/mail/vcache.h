@@ -1,6 +1,7 @@
 /*
- * vcache.h - the recipient cache of cloudprotect domains (see
- * snf-verify(8)): what the primary said of each address, and when.
+ * vcache.h - the recipient cache of cloudprotect domains (vcache.c, the
+ * one place that knows its files; see snf-verify(8)): what the primary
+ * said of each address, and when.
  *
  *   cache/D/HASH       one record: "positive|negative TIME ADDRESS\n"
  *   cache/D/.down      the primary could not answer: "UNTIL REASON\n"
@@ -18,8 +19,6 @@
 
 #include "addr.h"
 
-#define VCACHE_DIR	"cache"
-
 enum { VREC_NONE = 0, VREC_POSITIVE, VREC_NEGATIVE };
 
 struct vrec {
@@ -28,16 +27,28 @@ struct vrec {
 	char	addr[ADDR_PATH_MAX + 1];
 };
 
+struct vttl {			/* how long records of a domain live */
+	int64_t	pos_ttl, neg_ttl;
+	int	keep_positive;		/* positives live on past pos_ttl */
+};
+
+/* what an expiry removed (or would): domain, file name, "removed" */
+typedef void	(*vcache_said)(const char *, const char *, const char *,
+		    void *);
+
 int	vcache_key(int, const struct addr *, char *, size_t);
 int	vcache_get(int, const char *, const char *, struct vrec *);
 int	vcache_put(int, const char *, const char *, int, int64_t);
 int	vcache_del(int, const char *, const char *);
+int	vcache_each(int, const char *, int (*)(const struct vrec *, void *),
+	    void *);
+int	vcache_expire(int, const char *, const struct vttl *, int, int64_t,
+	    vcache_said, void *);
 int	vcache_down_get(int, const char *, int64_t *, char *, size_t);
 int	vcache_down_set(int, const char *, int64_t, const char *);
 int	vcache_down_clear(int, const char *);
 int	vcache_catchall_get(int, const char *, int *, int64_t *);
 int	vcache_catchall_set(int, const char *, int, int64_t);
 int	vcache_slot(int, const char *, unsigned);
-int	vcache_write(int, const char *, const char *, const char *);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * verify.h - deciding one recipient of a protected domain: the users
- * list of a userprotect domain, or, for a cloudprotect domain, the
- * recipient cache and a callout to the primary (see snf-verify(8)).
+ * verify.h - deciding one recipient of a protected domain (verify.c):
+ * the users list of a userprotect domain, or, for a cloudprotect domain,
+ * the recipient cache and a callout to the primary (see snf-verify(8)).
  */
 #ifndef SNF_VERIFY_H
 #define SNF_VERIFY_H
@@ -9,22 +9,13 @@
 #include <stdint.h>
 
 #include "addr.h"
-#include "smtpc.h"
+#include "callout.h"
+#include "vcache.h"
 
 enum {
 	VERDICT_ACCEPT = 0,	/* the exit codes of snf-verify */
 	VERDICT_REJECT = 100,
 	VERDICT_DEFER = 111
-};
-
-struct callout {		/* one connection, kept for the next RCPT */
-	int		open;
-	char		domain[ADDR_DOMAIN_MAX + 1];
-	int		slot;		/* our place among the callouts in flight */
-	unsigned	rcpts;		/* RCPTs in the current MAIL transaction */
-	int		catchall;	/* the probe said: 1 yes, 0 no, -1 unknown */
-	char		sender[ADDR_PATH_MAX + 1];
-	struct smtpc	s;
 };
 
 struct verifier {
@@ -36,7 +27,6 @@ struct verifier {
 void	verify_init(struct verifier *, int);
 int	verify(struct verifier *, const struct addr *, char *, size_t);
 void	verify_close(struct verifier *);
-int	verify_expire(int, int, int64_t, void (*)(const char *, const char *,
-	    const char *));
+int	verify_expire(int, int, int64_t, vcache_said, void *);
 
 #endif

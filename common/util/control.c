@@ -1,8 +1,8 @@
 /*
- * control.c - read settings from the root folder. Every reader caps what
- * it reads (CONTROL_MAX), treats a missing file as "use the default",
- * and reports a malformed value as -1/EINVAL so that the caller can warn
- * and keep the default rather than act on a typo.
+ * control.c - the root folder, and the small files an operator writes
+ * in it. Every reader caps what it reads (CONTROL_MAX) and tells a
+ * missing file apart from a malformed one; the rule for what a setting
+ * falls back to is mail/settings.c's.
  */
 #include <sys/stat.h>
 
@@ -138,68 +138,34 @@ bad:
 }
 
 /*
- * control_duration - a duration setting, dflt when the file is missing.
- * Returns 0, or -1 (EINVAL, or a read error) with *out set to dflt.
+ * control_flag_read - 1 when path exists and does not say 0, no or off
+ * (present but empty, touch(1)ed: on), 0 when it says one of them; -1
+ * with errno when it cannot be read (ENOENT: it is missing).
  */
 int
-control_duration(int dirfd, const char *path, int64_t dflt, int64_t *out)
-{
-	char	line[64];
-	int	r;
-
-	*out = dflt;
-	if ((r = control_line(dirfd, path, line, sizeof(line))) <= 0)
-		return r;
-	return duration_parse(line, out);
-}
-
-/* control_uint - a decimal number setting, dflt when missing. */
-int
-control_uint(int dirfd, const char *path, uint64_t dflt, uint64_t *out)
-{
-	char		line[64];
-	uint64_t	v = 0;
-	size_t		i;
-	int		r;
-
-	*out = dflt;
-	if ((r = control_line(dirfd, path, line, sizeof(line))) <= 0)
-		return r;
-	for (i = 0; line[i]; i++) {
-		/* exact: every value up to UINT64_MAX, nothing past it */
-		if (line[i] < '0' || line[i] > '9' ||
-		    v > (UINT64_MAX - (uint64_t)(line[i] - '0')) / 10) {
-			errno = EINVAL;
-			return -1;
-		}
-		v = v * 10 + (uint64_t)(line[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/*
- * control_flag - 1 when path exists and does not say 0, no or off;
- * dflt when it is missing.
- */
-int
-control_flag(int dirfd, const char *path, int dflt)
+control_flag_read(int dirfd, const char *path)
 {
 	char	line[64];
 	int	r;
 
 	r = control_line(dirfd, path, line, sizeof(line));
 	if (r == -1 && errno == EFBIG)
-		return 1;
-	if (r == 0) {
-		if (faccessat(dirfd, path, F_OK, 0) == -1)
-			return dflt;
-		return 1;	/* present but empty: touch(1)ed on */
-	}
+		return 1;	/* a long value is not one of the "off" words */
 	if (r == -1)
-		return dflt;
+		return -1;
+	if (r == 0)
+		return faccessat(dirfd, path, F_OK, 0) == -1 ? -1 : 1;
 	return !(strcmp(line, "0") == 0 || strcasecmp(line, "no") == 0 ||
 	    strcasecmp(line, "off") == 0);
+}
+
+/* control_flag - control_flag_read, dflt when the file is unreadable. */
+int
+control_flag(int dirfd, const char *path, int dflt)
+{
+	int	v = control_flag_read(dirfd, path);
+
+	return v == -1 ? dflt : v;
 }
 
 /* control_me - this host's name from control/me, else the hostname. */

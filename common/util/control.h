@@ -16,8 +16,7 @@ int		 root_open(const char *);
 ssize_t		 control_read(int, const char *, char *, size_t);
 int		 control_line(int, const char *, char *, size_t);
 int		 duration_parse(const char *, int64_t *);
-int		 control_duration(int, const char *, int64_t, int64_t *);
-int		 control_uint(int, const char *, uint64_t, uint64_t *);
+int		 control_flag_read(int, const char *);
 int		 control_flag(int, const char *, int);
 void		 control_me(int, char *, size_t);
 

@@ -1,18 +1,17 @@
 /*
- * die.h - fatal errors and warnings, one line each on stderr:
- * "snf-queue: fatal: unable to open queue/tmp: Permission denied".
- * Only die() and die_sys() exit; nothing else in common/ does.
+ * die.h - the end of a program, one line on stderr before it exits:
+ * "snf-queue[42]: fatal: unable to open queue/tmp: Permission denied".
+ * Only die() and die_sys() exit, and only programs call them: nothing
+ * in common/ does.
  */
 #ifndef SNF_DIE_H
 #define SNF_DIE_H
 
-extern const char *progname;
+#include "log.h"
 
 void	die(int, const char *, ...)
 	    __attribute__((__noreturn__, __format__(printf, 2, 3)));
 void	die_sys(int, const char *, ...)
 	    __attribute__((__noreturn__, __format__(printf, 2, 3)));
-void	warnx_(const char *, ...) __attribute__((__format__(printf, 1, 2)));
-void	warn_sys(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 
 #endif

@@ -73,21 +73,9 @@ fsync_dirat(int dirfd, const char *path)
 }
 
 /*
- * mkdir_durable - create folder name in dirfd if missing, and make its
- * name durable by fsyncing dirfd. An existing folder is success.
- */
-int
-mkdir_durable(int dirfd, const char *name, mode_t mode)
-{
-	if (mkdirat(dirfd, name, mode) == -1)
-		return errno == EEXIST ? 0 : -1;
-	return fsync_dirat(dirfd, ".");
-}
-
-/*
  * tmpname - a name for a temporary file that no live process shares:
- * prefix, pid and a per-process counter, ".tmp" at the end so that
- * crash leftovers are recognisable.
+ * prefix, base, pid and a per-process counter, ".tmp" at the end so
+ * that crash leftovers are recognisable.
  */
 int
 tmpname(char *dst, size_t size, const char *prefix, const char *base)
@@ -104,39 +92,64 @@ tmpname(char *dst, size_t size, const char *prefix, const char *base)
 	return 0;
 }
 
-/*
- * file_replace_fn - atomically and durably replace file name in folder
- * dirfd with what fill(fd, arg) writes: a temp file beside it, fsync,
- * rename over, fsync the folder. Readers see the old or the new
- * content, never a mix; on failure the old file is untouched.
- */
-int
-file_replace_fn(int dirfd, const char *name, mode_t mode,
-    int (*fill)(int, void *), void *arg)
+/* finish - flush (unless told not to), date and close the new file. */
+static int
+finish(int fd, const struct replace *o)
 {
-	char	tmp[256];
-	int	fd, e;
+	struct timespec	ts[2];
+	int		e;
 
-	if (tmpname(tmp, sizeof(tmp), ".", name) == -1)
-		return -1;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd == -1)
-		return -1;
-	if (fill(fd, arg) == -1 || fsync(fd) == -1)
+	if (!(o->flags & REPLACE_NOSYNC) && fsync(fd) == -1)
 		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
+	if (o->mtime) {
+		ts[0].tv_sec = ts[1].tv_sec = (time_t)o->mtime;
+		ts[0].tv_nsec = ts[1].tv_nsec = 0;
+		if (futimens(fd, ts) == -1)
+			goto fail;
 	}
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, name) == -1)
-		goto fail;
-	return fsync_dirat(dirfd, ".");
+	return close(fd);
 fail:
 	e = errno;
-	if (fd != -1)
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/*
+ * file_replace_fn - atomically and durably replace file name of folder
+ * dirfd with what fill(fd, arg) writes: a temporary file (beside the
+ * target, or in o->tmpdir), fsync, rename over, fsync of the folder,
+ * each step as o says. Readers see the old or the new content, never a
+ * mix; on failure the old file is untouched.
+ */
+int
+file_replace_fn(int dirfd, const char *name, const struct replace *o,
+    int (*fill)(int, void *), void *arg)
+{
+	char	tmp[300];
+	int	at = (o->flags & REPLACE_TMPDIR) ? o->tmpdir : dirfd, fd, e;
+
+	if (tmpname(tmp, sizeof(tmp), o->prefix ? o->prefix : ".",
+	    o->prefix ? "" : name) == -1)
+		return -1;
+	fd = openat(at, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    o->mode ? o->mode : 0600);
+	if (fd == -1)
+		return -1;
+	if (fill(fd, arg) == -1) {
+		e = errno;
 		close(fd);
-	unlinkat(dirfd, tmp, 0);
+		goto fail;
+	}
+	if (finish(fd, o) == -1 || renameat(at, tmp, dirfd, name) == -1) {
+		e = errno;
+		goto fail;
+	}
+	if (o->flags & (REPLACE_NOSYNC | REPLACE_NOSYNC_DIR))
+		return 0;
+	return fsync(dirfd);
+fail:
+	unlinkat(at, tmp, 0);
 	errno = e;
 	return -1;
 }
@@ -154,12 +167,16 @@ fill_mem(int fd, void *arg)
 	return write_all(fd, m->p, m->n);
 }
 
-/* file_replace - file_replace_fn with a buffer for the content. */
+/*
+ * file_replace - file_replace_fn with a buffer for the content; o NULL
+ * for the defaults (mode 0600, durable).
+ */
 int
 file_replace(int dirfd, const char *name, const void *data, size_t len,
-    mode_t mode)
+    const struct replace *o)
 {
-	struct membuf	m = { data, len };
+	static const struct replace	dflt = { 0 };
+	struct membuf			m = { data, len };
 
-	return file_replace_fn(dirfd, name, mode, fill_mem, &m);
+	return file_replace_fn(dirfd, name, o ? o : &dflt, fill_mem, &m);
 }

@@ -103,8 +103,8 @@ t7=$(mtime "$f7")
 sq "$R" release -H "127.0.0.1:$FPORT" -s s3@third.test
 is "$QRC:$(cat "$T/out")" "111:$(tl released "$i6" example.com "delivered 0, kept 1, bounced 0")" \
     "the server drops the session after m6's data: kept 1, exit 111"
-grep -q "warning: the session with 127.0.0.1:$FPORT ended: " "$T/err"
-ok $? "  warning: the session with ... ended"
+grep -q "warning the session with 127.0.0.1:$FPORT ended: " "$T/err"
+ok $? "  warning the session with ... ended"
 is "$(nlog "$D" '^MAIL ')" 1 "nothing more was tried on the dead session (m7 of example.net)"
 is "$(where "$R" "$i6"),$(where "$R" "$i7")" "mail/example.com,mail/example.net" "m6 and m7 stay"
 is "$(mtime "$f7")" "$t7" "m7 untouched (not deferred)"

@@ -18,6 +18,7 @@
 #include "control.h"
 #include "date.h"
 #include "fileio.h"
+#include "settings.h"
 #include "../tap.h"
 
 struct dcase {
@@ -193,6 +194,24 @@ static const struct fcase uints[] = {
 	{ "duration is not a number", "5m", "-1:7" },
 };
 
+/* sroot - a root folder for the settings: control/, domains/d.example/ */
+static int	sroot = -1;
+
+static void
+sput(const char *name, const char *s)
+{
+	int	fd;
+
+	unlinkat(sroot, name, 0);
+	if (s == NULL)
+		return;
+	fd = openat(sroot, name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd == -1 || write_all(fd, s, strlen(s)) == -1 || close(fd) == -1) {
+		perror(name);
+		exit(1);
+	}
+}
+
 static void
 test_uints(void)
 {
@@ -202,15 +221,19 @@ test_uints(void)
 	int		r;
 
 	for (i = 0; i < sizeof(uints) / sizeof(uints[0]); i++) {
-		puts_file("n", uints[i].content);
+		sput("control/n", uints[i].content);
 		v = 12345;
-		errno = 0;
-		r = control_uint(root, "n", 7, &v);
+		r = setting_count(sroot, NULL, "n", 7, 0, UINT64_MAX, &v);
 		snprintf(got, sizeof(got), "%d:%" PRIu64, r, v);
-		if (r == -1 && errno != EINVAL)
-			snprintf(got, sizeof(got), "-1 with errno %d", errno);
-		ok_str(got, uints[i].want, "control_uint: %s", uints[i].label);
+		ok_str(got, uints[i].want, "setting_count: %s", uints[i].label);
 	}
+	sput("control/n", "0\n");
+	setting_count(sroot, NULL, "n", 7, 1, 10, &v);
+	ok(v == 7, "setting_count: below min is the default");
+	sput("control/n", "11\n");
+	setting_count(sroot, NULL, "n", 7, 1, 10, &v);
+	ok(v == 10, "setting_count: above max is max");
+	sput("control/n", NULL);
 }
 
 static const struct fcase durs[] = {
@@ -234,13 +257,102 @@ test_durs(void)
 	int	r;
 
 	for (i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
-		puts_file("t", durs[i].content);
+		sput("control/t", durs[i].content);
 		v = 12345;
-		r = control_duration(root, "t", 432000, &v);
+		r = setting_duration(sroot, NULL, "t", 432000, &v);
 		snprintf(got, sizeof(got), "%d:%" PRId64, r, v);
-		ok_str(got, durs[i].want, "control_duration: %s",
+		ok_str(got, durs[i].want, "setting_duration: %s",
 		    durs[i].label);
 	}
+	sput("control/t", NULL);
+}
+
+/*
+ * The one rule: domains/D/NAME, else control/NAME, else the default; a
+ * bad file is passed over (and reported with -1) as if it were absent.
+ */
+static const struct scase {
+	const char	*label;
+	const char	*dom;		/* domains/d.example/t, NULL: none */
+	const char	*ctl;		/* control/t, NULL: none */
+	const char	*want;
+} sorder[] = {
+	{ "neither: the default", NULL, NULL, "0:99" },
+	{ "control alone", NULL, "5m", "0:300" },
+	{ "domain alone", "1h", NULL, "0:3600" },
+	{ "domain over control", "1h", "5m", "0:3600" },
+	{ "bad domain file: control, reported", "1 hour", "5m", "-1:300" },
+	{ "bad domain file, no control: default", "x", NULL, "-1:99" },
+	{ "bad control file: default, reported", NULL, "x", "-1:99" },
+	{ "good domain file, bad control: domain", "2s", "x", "0:2" },
+	{ "both bad: default", "x", "y", "-1:99" },
+};
+
+static void
+test_settings(void)
+{
+	char	got[64], line[64];
+	int64_t	v;
+	size_t	i;
+	int	r;
+
+	for (i = 0; i < sizeof(sorder) / sizeof(sorder[0]); i++) {
+		sput("domains/d.example/t", sorder[i].dom);
+		sput("control/t", sorder[i].ctl);
+		r = setting_duration(sroot, "d.example", "t", 99, &v);
+		snprintf(got, sizeof(got), "%d:%" PRId64, r, v);
+		ok_str(got, sorder[i].want, "settings: %s", sorder[i].label);
+	}
+	sput("domains/d.example/t", "1h");
+	sput("control/t", "5m");
+	setting_duration(sroot, "[192.0.2.1]", "t", 99, &v);
+	ok(v == 300, "settings: an address literal has control/ only");
+	setting_duration(sroot, "other.example", "t", 99, &v);
+	ok(v == 300, "settings: a domain without the file: control/");
+	sput("domains/d.example/t", NULL);
+	sput("control/t", NULL);
+	sput("control/f", "");
+	ok(setting_flag(sroot, "d.example", "f", 0) == 1,
+	    "setting_flag: an empty control file is on");
+	sput("domains/d.example/f", "off");
+	ok(setting_flag(sroot, "d.example", "f", 0) == 0,
+	    "setting_flag: the domain's off over control's on");
+	sput("domains/d.example/f", NULL);
+	sput("control/f", NULL);
+	ok(setting_flag(sroot, "d.example", "f", 1) == 1 &&
+	    setting_flag(sroot, "d.example", "f", 0) == 0,
+	    "setting_flag: neither: the default");
+	sput("control/w", "ctl value\n");
+	ok(setting_line(sroot, "d.example", "w", line, sizeof(line)) == 1 &&
+	    strcmp(line, "ctl value") == 0, "setting_line: from control/");
+	sput("domains/d.example/w", "# note\ndom\n");
+	ok(setting_line(sroot, "d.example", "w", line, sizeof(line)) == 1 &&
+	    strcmp(line, "dom") == 0, "setting_line: the domain's first");
+	sput("domains/d.example/w", NULL);
+	sput("control/w", NULL);
+	ok(setting_line(sroot, "d.example", "w", line, sizeof(line)) == 0 &&
+	    line[0] == '\0', "setting_line: none: 0, empty");
+}
+
+static void
+settings_root(int make)
+{
+	if (make) {
+		if (mkdirat(root, "s", 0700) == -1 ||
+		    (sroot = openat(root, "s", O_RDONLY | O_DIRECTORY)) == -1 ||
+		    mkdirat(sroot, "control", 0700) == -1 ||
+		    mkdirat(sroot, "domains", 0700) == -1 ||
+		    mkdirat(sroot, "domains/d.example", 0700) == -1) {
+			perror("settings root");
+			exit(1);
+		}
+		return;
+	}
+	unlinkat(sroot, "domains/d.example", AT_REMOVEDIR);
+	unlinkat(sroot, "domains", AT_REMOVEDIR);
+	unlinkat(sroot, "control", AT_REMOVEDIR);
+	close(sroot);
+	unlinkat(root, "s", AT_REMOVEDIR);
 }
 
 struct flcase {
@@ -328,6 +440,16 @@ fill_fail(int fd, void *arg)
 	return -1;
 }
 
+static const struct replace *
+mode(mode_t m)
+{
+	static struct replace	o;
+
+	memset(&o, 0, sizeof(o));
+	o.mode = m;
+	return &o;
+}
+
 static void
 test_replace(void)
 {
@@ -339,27 +461,27 @@ test_replace(void)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		unlinkat(root, names[i], 0);
 	umask(022);
-	ok(file_replace(root, "r", "first\n", 6, 0644) == 0 &&
+	ok(file_replace(root, "r", "first\n", 6, mode(0644)) == 0 &&
 	    is_content("r", "first\n") && mode_of("r") == 0644 && count() == 1,
 	    "file_replace: creates a new file, mode 0644, nothing else");
 	fstatat(root, "r", &st, 0);
 	old = st.st_ino;
-	ok(file_replace(root, "r", "second, longer\n", 15, 0600) == 0 &&
+	ok(file_replace(root, "r", "second, longer\n", 15, mode(0600)) == 0 &&
 	    is_content("r", "second, longer\n") && mode_of("r") == 0600 &&
 	    count() == 1, "file_replace: replaces content and mode");
 	fstatat(root, "r", &st, 0);
 	ok(st.st_ino != old, "file_replace: a new inode, renamed over");
-	ok(file_replace(root, "r", "", 0, 0640) == 0 && is_content("r", "") &&
+	ok(file_replace(root, "r", "", 0, mode(0640)) == 0 && is_content("r", "") &&
 	    mode_of("r") == 0640 && count() == 1,
 	    "file_replace: empty content");
-	ok(file_replace(root, "r", "x", 1, 0666) == 0 && mode_of("r") == 0644,
+	ok(file_replace(root, "r", "x", 1, mode(0666)) == 0 && mode_of("r") == 0644,
 	    "file_replace: mode goes through the umask");
 	errno = 0;
-	ok(file_replace_fn(root, "r", 0644, fill_fail, NULL) == -1 &&
+	ok(file_replace_fn(root, "r", mode(0644), fill_fail, NULL) == -1 &&
 	    errno == EIO && is_content("r", "x") && count() == 1,
 	    "file_replace_fn: failing writer leaves the old file, no temp");
 	errno = 0;
-	ok(file_replace(root, "nodir/r", "x", 1, 0644) == -1 &&
+	ok(file_replace(root, "nodir/r", "x", 1, mode(0644)) == -1 &&
 	    errno == ENOENT && count() == 1,
 	    "file_replace: missing folder fails, leaves nothing");
 	unlinkat(root, "r", 0);
@@ -440,8 +562,11 @@ main(void)
 	}
 	test_durations();
 	test_lines();
+	settings_root(1);
 	test_uints();
 	test_durs();
+	test_settings();
+	settings_root(0);
 	test_flags();
 	test_replace();
 	test_dates();
