@@ -153,22 +153,41 @@ summary(const struct total *t, int64_t now)
 	    (long long)(age % 86400 / 3600), (long long)(age % 3600 / 60));
 }
 
-static int
-verbose_one(struct sel *s, const struct qref *it, void *arg)
-{
-	struct qitem	q;
-	int64_t		now = *(int64_t *)arg;
-	size_t		i;
+struct lines {
+	int64_t	now;
+	int	verbose;	/* status -v: where it is, when it is next due */
+};
 
-	(void)s;
-	if (qitem_open(it->dfd, it->id, &q) == -1)
+/*
+ * item_line - one line for item it: id, domain, [queued or held,] age,
+ * size, [seconds to its next attempt,] sender or <>, recipients. An
+ * item that cannot be read is named in a warning and fails the verb.
+ */
+static int
+item_line(struct sel *s, const struct qref *it, void *arg)
+{
+	struct lines	*l = arg;
+	struct qitem	 q;
+	char		 path[600];
+	size_t		 i;
+
+	if (qitem_open(it->dfd, it->id, &q) == -1) {
+		if (errno != ENOENT) {
+			(void)qref_path(path, sizeof(path), it);
+			log_warn("unable to read %s", path);
+			s->failures++;
+		}
 		return 0;
-	printf("%s\t%s\t%s\t%lld\t%llu\t%lld\t%s", it->id, it->domain,
-	    it->where == RD_HOLD ? "held" : "queued",
-	    (long long)age_of(q.env.arrival, now),
-	    (unsigned long long)q.env.size, (long long)(it->where == RD_MAIL &&
-	    q.mtime > now ? q.mtime - now : 0),
-	    q.env.sender[0] ? q.env.sender : "<>");
+	}
+	printf("%s\t%s", it->id, it->domain);
+	if (l->verbose)
+		printf("\t%s", it->where == RD_HOLD ? "held" : "queued");
+	printf("\t%lld\t%llu", (long long)age_of(q.env.arrival, l->now),
+	    (unsigned long long)q.env.size);
+	if (l->verbose)
+		printf("\t%lld", (long long)(it->where == RD_MAIL &&
+		    q.mtime > l->now ? q.mtime - l->now : 0));
+	printf("\t%s", q.env.sender[0] ? q.env.sender : "<>");
 	for (i = 0; i < q.env.nrcpt; i++)
 		printf("\t%s", q.env.rcpt[i].addr);
 	putchar('\n');
@@ -194,8 +213,10 @@ queue_status(struct sel *s, int argc, char **argv)
 
 	sel_parse(argc, argv, "v", s);
 	if (s->verbose) {
-		sel_each(s, SEL_MAIL | SEL_HOLD, verbose_one, &now);
-		return SNF_EXIT_OK;
+		struct lines	l = { now, 1 };
+
+		sel_each(s, SEL_MAIL | SEL_HOLD, item_line, &l);
+		return sel_exit(s);
 	}
 	domains(s, &ds);
 	memset(&t, 0, sizeof(t));
@@ -222,33 +243,6 @@ queue_status(struct sel *s, int argc, char **argv)
 	return sel_exit(s);
 }
 
-static int
-list_one(struct sel *s, const struct qref *it, void *arg)
-{
-	struct qitem	q;
-	int64_t		now = *(int64_t *)arg;
-	char		path[600];
-	size_t		i;
-
-	if (qitem_open(it->dfd, it->id, &q) == -1) {
-		if (errno != ENOENT) {
-			(void)qref_path(path, sizeof(path), it);
-			log_warn("unable to read %s", path);
-			s->failures++;
-		}
-		return 0;
-	}
-	printf("%s\t%s\t%lld\t%llu\t%s", it->id, q.env.domain,
-	    (long long)age_of(q.env.arrival, now),
-	    (unsigned long long)q.env.size,
-	    q.env.sender[0] ? q.env.sender : "<>");
-	for (i = 0; i < q.env.nrcpt; i++)
-		printf("\t%s", q.env.rcpt[i].addr);
-	putchar('\n');
-	qitem_close(&q);
-	return 1;
-}
-
 /*
  * queue_list - one line per message waiting for delivery (held ones are
  * in status -v): id, domain, age, size, sender or <>, recipients.
@@ -256,9 +250,9 @@ list_one(struct sel *s, const struct qref *it, void *arg)
 int
 queue_list(struct sel *s, int argc, char **argv)
 {
-	int64_t	now = (int64_t)time(NULL);
+	struct lines	l = { (int64_t)time(NULL), 0 };
 
 	sel_parse(argc, argv, "r:s:a:b:i:", s);
-	sel_each(s, SEL_MAIL, list_one, &now);
+	sel_each(s, SEL_MAIL, item_line, &l);
 	return sel_exit(s);
 }

@@ -12,9 +12,6 @@
 #include "log.h"
 #include "smtpd.h"
 
-int	path_arg(struct session *, const char *, size_t, const char *, int,
-	    struct addr *, const char **);
-
 /* rcpt_params - NOTIFY and ORCPT (RFC 3461); 0 when all are good. */
 static int
 rcpt_params(struct session *s, const char *p, const char *end,

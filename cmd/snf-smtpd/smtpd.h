@@ -84,16 +84,23 @@ struct session {
 void	smtp_session(struct session *);
 void	txn_reset(struct session *);
 
+/* mail.c */
+int	path_arg(struct session *, const char *, size_t, const char *, int,
+	    struct addr *, const char **);
+void	cmd_mail(struct session *, const char *, size_t);
+
 /* etrn.c */
 void	cmd_etrn(struct session *, const char *, size_t);
 
 /* rcpt.c */
 void	cmd_rcpt(struct session *, const char *, size_t);
 
-/* data.c */
+/* body.c */
 void	data_init(struct data_state *, uint64_t);
 int	data_feed(struct data_state *, const char *, size_t, size_t *,
 	    char *, size_t *);
+
+/* data.c */
 void	cmd_data(struct session *, const char *, size_t);
 
 /* reply.c */

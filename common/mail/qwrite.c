@@ -39,11 +39,10 @@
 #include "exitcodes.h"
 #include "fileio.h"
 #include "log.h"
+#include "qcopy.h"
 #include "qwrite.h"
 #include "rootdir.h"
 #include "settings.h"
-
-#define CHUNK		65536
 
 /*
  * close_items - close the item files and folders. Each file was
@@ -122,9 +121,9 @@ qw_fail(struct qw *w, char kind, const char *status, const char *why)
 	return fail_how(w, kind, status, why, 0);
 }
 
-/* fail_io - a system call failed: a full disk is 4.3.1, else 4.3.0. */
-static int
-fail_io(struct qw *w, const char *why)
+/* qw_fail_io - a system call failed: a full disk is 4.3.1, else 4.3.0. */
+int
+qw_fail_io(struct qw *w, const char *why)
 {
 	if (errno == ENOSPC || errno == EDQUOT)
 		return fail_how(w, 'Z', "4.3.1", "insufficient system storage",
@@ -178,9 +177,9 @@ qw_begin(struct qw *w, int root)
 	env_init(&w->proto);
 	w->proto.arrival = (int64_t)time(NULL);
 	if ((w->tmpfd = rdir_open(root, RD_TMP, NULL, RD_CREATE)) == -1)
-		return fail_io(w, "unable to open queue/tmp");
+		return qw_fail_io(w, "unable to open queue/tmp");
 	if ((w->rawfd = open_tmp(w, w->rawtmp, sizeof(w->rawtmp))) == -1) {
-		fail_io(w, "unable to create a file in queue/tmp");
+		qw_fail_io(w, "unable to create a file in queue/tmp");
 		close(w->tmpfd);
 		w->tmpfd = -1;
 		return -1;
@@ -195,7 +194,7 @@ qw_write(struct qw *w, const void *p, size_t n)
 	if (w->rawfd == -1)
 		return -1;
 	if (write_all(w->rawfd, p, n) == -1)
-		return fail_io(w, "unable to write the message");
+		return qw_fail_io(w, "unable to write the message");
 	w->rawcrc = crc32(w->rawcrc, p, (uInt)n);
 	w->rawsize += n;
 	return 0;
@@ -208,78 +207,17 @@ qw_abort(struct qw *w)
 	done(w);
 }
 
-/* deflate_out - deflate what is in z into fd; 0, or -1 with why set. */
-static int
-deflate_out(z_stream *z, int fd, unsigned char *out, int flush,
-    uint32_t *crc, const char **why)
-{
-	int	zr;
-
-	do {
-		z->next_out = out;
-		z->avail_out = CHUNK;
-		zr = deflate(z, flush);
-		if (zr == Z_STREAM_ERROR ||
-		    write_all(fd, out, CHUNK - z->avail_out) == -1) {
-			*why = "unable to write the compressed message";
-			return -1;
-		}
-		*crc = crc32(*crc, out, CHUNK - z->avail_out);
-	} while (z->avail_out == 0);
-	if (flush == Z_FINISH && zr != Z_STREAM_END) {
-		errno = 0;
-		*why = "zlib did not finish";
-		return -1;
-	}
-	return 0;
-}
-
 /* copy_body - the raw body into fd, deflated when compress is set. */
 static int
 copy_body(struct qw *w, int fd, int compress, uint32_t *crcp)
 {
-	unsigned char	*in = NULL, *out = NULL;
-	z_stream	 z;
-	uint32_t	 crc = crc32(0, NULL, 0);
-	const char	*why = NULL;
-	off_t		 off = 0;
-	ssize_t		 n;
+	const char	*why;
 
-	memset(&z, 0, sizeof(z));
-	if ((in = malloc(CHUNK)) == NULL || (out = malloc(CHUNK)) == NULL ||
-	    (compress && deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK)) {
-		free(in);
-		free(out);
+	if (qcopy(w->rawfd, w->rawsize, fd, compress, crcp, &why) == 0)
+		return 0;
+	if (errno == ENOMEM)
 		return qw_fail(w, 'Z', "4.3.0", "out of memory");
-	}
-	do {
-		if ((n = pread(w->rawfd, in, CHUNK, off)) == -1) {
-			why = "unable to read the message back";
-			break;
-		}
-		off += n;
-		if (!compress) {
-			if (write_all(fd, in, (size_t)n) == -1) {
-				why = "unable to copy the message";
-				break;
-			}
-			crc = crc32(crc, in, (uInt)n);
-			continue;
-		}
-		z.next_in = in;
-		z.avail_in = (uInt)n;
-		if (deflate_out(&z, fd, out, (uint64_t)off == w->rawsize ?
-		    Z_FINISH : Z_NO_FLUSH, &crc, &why) == -1)
-			break;
-	} while ((uint64_t)off < w->rawsize);
-	if (compress)
-		deflateEnd(&z);
-	free(in);
-	free(out);
-	if (why)
-		return errno ? fail_io(w, why) : qw_fail(w, 'Z', "4.3.0", why);
-	*crcp = crc;
-	return 0;
+	return errno ? qw_fail_io(w, why) : qw_fail(w, 'Z', "4.3.0", why);
 }
 
 /* take_raw - the raw file, envelope appended, becomes item g. */
@@ -288,9 +226,9 @@ take_raw(struct qw *w, struct qw_group *g)
 {
 	if (lseek(w->rawfd, (off_t)w->rawsize, SEEK_SET) == -1 ||
 	    qitem_append_env(w->rawfd, &g->env, w->rawcrc) == -1)
-		return fail_io(w, "unable to write the envelope");
+		return qw_fail_io(w, "unable to write the envelope");
 	if (fsync(w->rawfd) == -1)
-		return fail_io(w, "unable to fsync the message");
+		return qw_fail_io(w, "unable to fsync the message");
 	g->fd = w->rawfd;	/* the item owns it now */
 	w->rawfd = -1;
 	w->rawtmp[0] = '\0';
@@ -320,12 +258,12 @@ prepare(struct qw *w)
 			continue;	/* done last: copies read the raw body */
 		}
 		if ((g->fd = open_tmp(w, g->tmp, sizeof(g->tmp))) == -1)
-			return fail_io(w, "unable to create a file in queue/tmp");
+			return qw_fail_io(w, "unable to create a file in queue/tmp");
 		if (copy_body(w, g->fd, g->compress, &crc) == -1)
 			return -1;
 		if (qitem_append_env(g->fd, &g->env, crc) == -1 ||
 		    fsync(g->fd) == -1)
-			return fail_io(w, "unable to write the message");
+			return qw_fail_io(w, "unable to write the message");
 	}
 	for (i = 0; i < w->ngroups; i++)
 		if (w->groups[i].raw)
@@ -336,72 +274,6 @@ prepare(struct qw *w)
 	if (w->rawtmp[0])
 		unlinkat(w->tmpfd, w->rawtmp, 0);
 	w->rawtmp[0] = '\0';
-	return 0;
-}
-
-/*
- * name_item - give item g the name id in its domain's folder, never
- * replacing one: a link of its open file, or a rename without replace
- * of its name in queue/tmp/.
- */
-static int
-name_item(struct qw *w, struct qw_group *g)
-{
-	char	proc[64];
-
-	if (g->tmp[0] == '\0') {
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", g->fd);
-		return linkat(AT_FDCWD, proc, g->dfd, g->id, AT_SYMLINK_FOLLOW);
-	}
-#ifdef RENAME_NOREPLACE
-	if (renameat2(w->tmpfd, g->tmp, g->dfd, g->id, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-#endif
-	if (linkat(w->tmpfd, g->tmp, g->dfd, g->id, 0) == -1)
-		return -1;
-	return unlinkat(w->tmpfd, g->tmp, 0);
-}
-
-/* commit_one - name item g in queue/mail/D/, its folder made durably. */
-static int
-commit_one(struct qw *w, struct qw_group *g)
-{
-	int	tries;
-
-	if ((g->dfd = rdir_open(w->root, RD_MAIL, g->env.domain,
-	    RD_CREATE)) == -1)
-		return fail_io(w, "unable to open a domain folder in queue/mail");
-	for (tries = 0; ; tries++) {
-		if (queue_id_make(g->id, sizeof(g->id), w->proto.arrival) == -1)
-			return qw_fail(w, 'Z', "4.3.0", "unable to make an id");
-		if (name_item(w, g) == 0)
-			break;
-		if (errno != EEXIST || tries == 10)
-			return fail_io(w, "unable to move the message into "
-			    "the queue");
-	}
-	g->committed = 1;
-	/* the new link count must reach the disk with the name */
-	if (!g->tmp[0] && fsync(g->fd) == -1)
-		return fail_io(w, "unable to fsync the message");
-	return 0;
-}
-
-/* commit - name each item, then flush each item's folder. */
-static int
-commit(struct qw *w)
-{
-	size_t	i;
-
-	for (i = 0; i < w->ngroups; i++)
-		if (commit_one(w, &w->groups[i]) == -1)
-			return -1;
-	/* one group per domain (group_for), so each folder once */
-	for (i = 0; i < w->ngroups; i++)
-		if (fsync(w->groups[i].dfd) == -1)
-			return fail_io(w, "unable to fsync the queue folder");
 	return 0;
 }
 
@@ -455,7 +327,7 @@ qw_commit(struct qw *w, const char *env, size_t len)
 	if (r == 0)
 		r = prepare(w);
 	if (r == 0)
-		r = commit(w);
+		r = qw_name(w);
 	if (r == 0) {
 		queue_trigger(w->root);
 		say_queued(w);

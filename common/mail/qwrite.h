@@ -1,8 +1,9 @@
 /*
  * qwrite.h - the queue writer: one message and its envelope (the
  * qmail-queue records, see snf-queue(8)) into the queue, durably, one
- * item per recipient domain (qwrite.c: the commit protocol; qrecords.c:
- * the records). Used through qsink.h by every program that queues.
+ * item per recipient domain (qwrite.c: the protocol and the items;
+ * qcommit.c: their names; qrecords.c: the records). Used through
+ * qsink.h by every program that queues.
  */
 #ifndef SNF_QWRITE_H
 #define SNF_QWRITE_H
@@ -45,8 +46,10 @@ int	qw_write(struct qw *, const void *, size_t);
 int	qw_commit(struct qw *, const char *, size_t);
 void	qw_abort(struct qw *);
 
-/* for qrecords.c */
+/* for qrecords.c and qcommit.c */
 int	qw_fail(struct qw *, char, const char *, const char *);
+int	qw_fail_io(struct qw *, const char *);
+int	qw_name(struct qw *);
 int	qrec_parse(struct qw *, char *, const char *);
 void	qrec_free(struct qw *);
 

@@ -58,15 +58,22 @@ bad(const struct place *p, int i, int n, const char *what, const char *dflt)
 		    p[i].path, what, next);
 }
 
-/* setting_duration - seconds (N, or N with s, m, h or d). */
-int
-setting_duration(int root, const char *domain, const char *name,
-    int64_t dflt, int64_t *out)
+/*
+ * lookup - the value of the first of the setting's files that has one,
+ * by parse(line, out), what it is said to be in a warning. Returns 1
+ * when found, 0 when no file has one; *bad is set when a file was
+ * passed over. dflt is the default, as the warning says it.
+ */
+static int
+lookup(int root, const char *domain, const char *name, const char *what,
+    const char *dflt, int (*parse)(const char *, void *), void *out,
+    int *bad_seen)
 {
 	struct place	p[2];
-	char		line[64], d[32];
-	int		i, n, r = 0;
+	char		line[64];
+	int		i, n;
 
+	*bad_seen = 0;
 	n = places(domain, name, p);
 	for (i = 0; i < n; i++) {
 		errno = 0;
@@ -74,32 +81,51 @@ setting_duration(int root, const char *domain, const char *name,
 		case 0:
 			continue;
 		case 1:
-			if (duration_parse(line, out) == 0)
-				return r;
+			if (parse(line, out) == 0)
+				return 1;
 		}
-		snprintf(d, sizeof(d), "%llds", (long long)dflt);
-		bad(p, i, n, "a duration", d);
-		r = -1;
+		bad(p, i, n, what, dflt);
+		*bad_seen = 1;
 	}
-	*out = dflt;
-	return r;
+	return 0;
 }
 
 static int
-count_parse(const char *s, uint64_t *out)
+parse_duration(const char *s, void *out)
+{
+	return duration_parse(s, out);
+}
+
+/* setting_duration - seconds (N, or N with s, m, h or d). */
+int
+setting_duration(int root, const char *domain, const char *name,
+    int64_t dflt, int64_t *out)
+{
+	char	d[32];
+	int	bad_seen;
+
+	snprintf(d, sizeof(d), "%llds", (long long)dflt);
+	if (!lookup(root, domain, name, "a duration", d, parse_duration, out,
+	    &bad_seen))
+		*out = dflt;
+	return bad_seen ? -1 : 0;
+}
+
+/* parse_count - digits only, every value up to UINT64_MAX, no more. */
+static int
+parse_count(const char *s, void *out)
 {
 	uint64_t	v = 0;
 
 	if (*s == '\0')
 		return -1;
 	for (; *s; s++) {
-		/* exact: every value up to UINT64_MAX, nothing past it */
 		if (*s < '0' || *s > '9' ||
 		    v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
 			return -1;
 		v = v * 10 + (uint64_t)(*s - '0');
 	}
-	*out = v;
+	*(uint64_t *)out = v;
 	return 0;
 }
 
@@ -111,29 +137,16 @@ int
 setting_count(int root, const char *domain, const char *name,
     uint64_t dflt, uint64_t min, uint64_t max, uint64_t *out)
 {
-	struct place	p[2];
-	char		line[64], d[32];
+	char		d[32];
 	uint64_t	v;
-	int		i, n, r = 0;
+	int		bad_seen;
 
-	n = places(domain, name, p);
-	for (i = 0; i < n; i++) {
-		errno = 0;
-		switch (control_line(root, p[i].path, line, sizeof(line))) {
-		case 0:
-			continue;
-		case 1:
-			if (count_parse(line, &v) == 0) {
-				*out = v < min ? dflt : v > max ? max : v;
-				return r;
-			}
-		}
-		snprintf(d, sizeof(d), "%llu", (unsigned long long)dflt);
-		bad(p, i, n, "a number", d);
-		r = -1;
-	}
-	*out = dflt;
-	return r;
+	snprintf(d, sizeof(d), "%llu", (unsigned long long)dflt);
+	if (!lookup(root, domain, name, "a number", d, parse_count, &v,
+	    &bad_seen))
+		v = dflt;
+	*out = v < min ? dflt : v > max ? max : v;
+	return bad_seen ? -1 : 0;
 }
 
 /*

@@ -51,9 +51,9 @@ smtpc_deadline(const struct smtpc *c, int64_t timeout)
 	return c->until && c->until < d ? c->until : d;
 }
 
-/* set_text - remember a local failure as if it were a reply. */
-static int
-set_text(struct smtpc *c, const char *s)
+/* smtpc_fail - remember a local failure as if it were a reply; -1. */
+int
+smtpc_fail(struct smtpc *c, const char *s)
 {
 	c->code = -1;
 	strlcpy(c->text, s, sizeof(c->text));
@@ -120,7 +120,7 @@ smtpc_connect(struct smtpc *c, const char *host, const char *port)
 	strlcpy(c->host, host, sizeof(c->host));
 	if (resolve_host(host, (unsigned short)strtoul(port, NULL, 10), &r, why,
 	    sizeof(why)) <= 0)
-		return set_text(c, why);
+		return smtpc_fail(c, why);
 	for (i = 0; i < r.n; i++) {
 		if ((c->fd = connect_one((struct sockaddr *)&r.a[i], r.len[i],
 		    smtpc_deadline(c, c->t.connect) - mono_ms())) != -1)
@@ -129,7 +129,7 @@ smtpc_connect(struct smtpc *c, const char *host, const char *port)
 		    port, strerror(errno));
 	}
 	if (c->fd == -1)
-		return set_text(c, why);
+		return smtpc_fail(c, why);
 	ip = r.a[i].ss_family == AF_INET ?
 	    (const void *)&((struct sockaddr_in *)&r.a[i])->sin_addr :
 	    (const void *)&((struct sockaddr_in6 *)&r.a[i])->sin6_addr;
@@ -179,20 +179,20 @@ smtpc_reply(struct smtpc *c, int64_t deadline)
 		n = smtp_getline(&c->in, line, SMTP_REPLY_MAX, deadline);
 		if (n == -1) {
 			if (errno == ETIMEDOUT)
-				return set_text(c, "timeout waiting for a reply");
+				return smtpc_fail(c, "timeout waiting for a reply");
 			if (errno == ECONNRESET)
-				return set_text(c, "connection lost");
+				return smtpc_fail(c, "connection lost");
 			if (errno == EMSGSIZE || errno == EPROTO)
-				return set_text(c, "malformed reply line");
-			return set_text(c, strerror(errno));
+				return smtpc_fail(c, "malformed reply line");
+			return smtpc_fail(c, strerror(errno));
 		}
 		if (smtpc_parse_line(line, (size_t)n, &code, &more) == -1)
-			return set_text(c, "malformed reply");
+			return smtpc_fail(c, "malformed reply");
 		if (first != -1 && code != first)
-			return set_text(c, "reply codes differ between lines");
+			return smtpc_fail(c, "reply codes differ between lines");
 		first = code;
 		if (++lines > SMTPC_LINES_MAX)
-			return set_text(c, "reply too long");
+			return smtpc_fail(c, "reply too long");
 		/* keep "code text text ..." for logs and DSNs, bounded */
 		memcpy(c->text, line, 3);
 		if (n > 4 && tl + 1 < sizeof(c->text)) {
@@ -254,93 +254,11 @@ smtpc_send(struct smtpc *c, const char *fmt, ...)
 	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n > sizeof(line) - 3)
-		return set_text(c, "command too long");
+		return smtpc_fail(c, "command too long");
 	memcpy(line + n, "\r\n", 2);
 	if (outbuf_put(&c->out, line, (size_t)n + 2) == -1)
-		return set_text(c, "connection lost while sending");
+		return smtpc_fail(c, "connection lost while sending");
 	return 0;
-}
-
-/*
- * size_value - the SIZE parameter (RFC 1870): digits only, no sign or
- * space that strtoull would take, nothing past 64 bits. 0 when invalid.
- */
-static uint64_t
-size_value(const char *s)
-{
-	uint64_t	v = 0;
-
-	if (*s == '\0')
-		return 0;
-	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s) ||
-		    v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return 0;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	return v;
-}
-
-/* ehlo_ext - note one EHLO keyword line. */
-static void
-ehlo_ext(struct smtpc *c, const char *kw)
-{
-	if (strcasecmp(kw, "PIPELINING") == 0)
-		c->ext |= SMTPC_PIPELINING;
-	else if (strcasecmp(kw, "8BITMIME") == 0)
-		c->ext |= SMTPC_8BITMIME;
-	else if (strcasecmp(kw, "DSN") == 0)
-		c->ext |= SMTPC_DSN;
-	else if (strcasecmp(kw, "ENHANCEDSTATUSCODES") == 0)
-		c->ext |= SMTPC_ENHANCED;
-	else if (strncasecmp(kw, "SIZE", 4) == 0 && (kw[4] == '\0' ||
-	    kw[4] == ' ')) {
-		c->ext |= SMTPC_SIZE;
-		if (kw[4] == ' ')
-			c->maxsize = size_value(kw + 5);
-	}
-}
-
-/*
- * smtpc_ehlo - EHLO, or HELO when the server does not know EHLO. The
- * extension lines are read from the reply text kept by smtpc_reply, one
- * keyword per continuation line. Returns the final code or -1.
- */
-int
-smtpc_ehlo(struct smtpc *c, const char *me)
-{
-	char	line[SMTP_REPLY_MAX + 1];
-	ssize_t	n;
-	int	code = 0, first = -1, more = 1, lines = 0;
-	int64_t	deadline;
-
-	if (smtpc_send(c, "EHLO %s", me) == -1)
-		return -1;
-	deadline = smtpc_deadline(c, c->t.helo);
-	while (more) {
-		n = smtp_getline(&c->in, line, SMTP_REPLY_MAX, deadline);
-		if (n == -1 && errno == ETIMEDOUT)
-			return set_text(c, "timeout waiting for a reply");
-		if (n == -1 && errno != EMSGSIZE && errno != EPROTO)
-			return set_text(c, "connection lost");
-		if (n == -1 ||
-		    smtpc_parse_line(line, (size_t)n, &code, &more) == -1 ||
-		    (first != -1 && code != first) || ++lines > SMTPC_LINES_MAX)
-			return set_text(c, "malformed EHLO reply");
-		first = code;
-		if (code / 100 == 2 && lines > 1 && n > 4)
-			ehlo_ext(c, line + 4);
-	}
-	if (code / 100 == 2) {
-		snprintf(c->text, sizeof(c->text), "%d EHLO ok", code);
-		return c->code = code;
-	}
-	c->ext = 0;
-	c->maxsize = 0;
-	snprintf(c->text, sizeof(c->text), "%d EHLO refused", code);
-	if (code == 421 || code == 554 || smtpc_send(c, "HELO %s", me) == -1)
-		return c->code = code;
-	return smtpc_reply(c, smtpc_deadline(c, c->t.helo));
 }
 
 /*
@@ -384,10 +302,10 @@ smtpc_data(struct smtpc *c, struct qbody *b)
 			outbuf_put(&c->out, in + i, (size_t)run);
 		}
 		if (c->out.err)
-			return set_text(c, "connection lost while sending data");
+			return smtpc_fail(c, "connection lost while sending data");
 	}
 	if (n == -1)
-		return set_text(c, "queued message unreadable");
+		return smtpc_fail(c, "queued message unreadable");
 	if (cr) {
 		outbuf_put(&c->out, " ", 1);
 		bol = 0;	/* else " " and ".\r\n" would share a line */
@@ -396,7 +314,7 @@ smtpc_data(struct smtpc *c, struct qbody *b)
 		outbuf_put(&c->out, "\r\n", 2);
 	outbuf_put(&c->out, ".\r\n", 3);
 	if (outbuf_flush(&c->out) == -1)
-		return set_text(c, "connection lost while sending data");
+		return smtpc_fail(c, "connection lost while sending data");
 	return smtpc_reply(c, smtpc_deadline(c, c->t.data_done));
 }
 

@@ -1,7 +1,8 @@
 /*
  * smtpc.h - the client side of SMTP, for delivery (snf-send) and
  * recipient callouts: connect with a time limit, read replies with a
- * bounded parser, EHLO with extension discovery, commands and DATA.
+ * bounded parser, commands and DATA (smtpc.c); EHLO with extension
+ * discovery (ehlo.c).
  */
 #ifndef SNF_SMTPC_H
 #define SNF_SMTPC_H
@@ -43,6 +44,7 @@ struct smtpc {
 
 void	smtpc_timeouts_default(struct smtpc_timeouts *);
 int	smtpc_connect(struct smtpc *, const char *, const char *);
+int	smtpc_fail(struct smtpc *, const char *);
 int	smtpc_reply(struct smtpc *, int64_t);
 int64_t	smtpc_deadline(const struct smtpc *, int64_t);
 int	smtpc_parse_line(const char *, size_t, int *, int *);

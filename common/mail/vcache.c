@@ -6,7 +6,6 @@
  * while waiting on the network. A cache is not mail: nothing is fsync'd,
  * and a record lost in a crash only costs a callout.
  */
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -29,9 +28,9 @@
 #define LEFTOVER	129600	/* a temporary file older (36 h) is a crash's */
 #define LINE_MAX_	(ADDR_PATH_MAX + 64)
 
-/* folder - cache/D open, made when create is set; -1 with errno. */
-static int
-folder(int root, const char *domain, int create)
+/* vcache_folder - cache/D open, made when create is set; -1 with errno. */
+int
+vcache_folder(int root, const char *domain, int create)
 {
 	if (domain[0] == '[') {		/* an address literal is never a */
 		errno = EINVAL;		/* cloudprotect domain */
@@ -54,14 +53,14 @@ first_line(int dfd, const char *name, char *buf, size_t size)
 	return 0;
 }
 
-/* read_at - first_line of file name of domain's folder. */
-static int
-read_at(int root, const char *domain, const char *name, char *buf,
+/* vcache_read - the first line of file name of domain's cache folder. */
+int
+vcache_read(int root, const char *domain, const char *name, char *buf,
     size_t size)
 {
 	int	dfd, r, e;
 
-	if ((dfd = folder(root, domain, 0)) == -1)
+	if ((dfd = vcache_folder(root, domain, 0)) == -1)
 		return -1;
 	r = first_line(dfd, name, buf, size);
 	e = errno;
@@ -70,14 +69,14 @@ read_at(int root, const char *domain, const char *name, char *buf,
 	return r;
 }
 
-/* write_at - replace file name of domain's folder with text, atomically. */
-static int
-write_at(int root, const char *domain, const char *name, const char *text)
+/* vcache_write - replace file name of domain's folder with text. */
+int
+vcache_write(int root, const char *domain, const char *name, const char *text)
 {
 	struct replace	o = { 0 };
 	int		dfd, r, e;
 
-	if ((dfd = folder(root, domain, 1)) == -1)
+	if ((dfd = vcache_folder(root, domain, 1)) == -1)
 		return -1;
 	o.prefix = ".w";
 	o.flags = REPLACE_NOSYNC;
@@ -154,7 +153,7 @@ vcache_get(int root, const char *domain, const char *key, struct vrec *r)
 	if (domain[0] == '[')
 		return -1;
 	record_name(key, hex);
-	if (read_at(root, domain, hex, line, sizeof(line)) == -1 ||
+	if (vcache_read(root, domain, hex, line, sizeof(line)) == -1 ||
 	    parse_record(line, r) == -1)
 		return 0;
 	if (strcmp(r->addr, key) != 0)
@@ -176,7 +175,7 @@ vcache_put(int root, const char *domain, const char *key, int kind,
 		return -1;
 	}
 	record_name(key, hex);
-	return write_at(root, domain, hex, text);
+	return vcache_write(root, domain, hex, text);
 }
 
 int
@@ -185,7 +184,7 @@ vcache_del(int root, const char *domain, const char *key)
 	char	hex[SHA256_DIGEST_STRING_LENGTH];
 	int	dfd, r, e;
 
-	if ((dfd = folder(root, domain, 0)) == -1)
+	if ((dfd = vcache_folder(root, domain, 0)) == -1)
 		return -1;
 	record_name(key, hex);
 	r = unlinkat(dfd, hex, 0);
@@ -221,7 +220,7 @@ vcache_each(int root, const char *domain, int (*fn)(const struct vrec *,
 	struct each	e = { fn, arg };
 	int		dfd, r, err;
 
-	if ((dfd = folder(root, domain, 0)) == -1)
+	if ((dfd = vcache_folder(root, domain, 0)) == -1)
 		return errno == ENOENT ? 0 : -1;
 	r = dir_each(dfd, each_one, &e);
 	err = errno;
@@ -307,113 +306,9 @@ vcache_expire(int root, const char *domain, const struct vttl *ttl, int dry,
 	struct expiry	x = { domain, ttl, dry, 0, now, said, arg };
 	int		dfd;
 
-	if ((dfd = folder(root, domain, 0)) == -1)
+	if ((dfd = vcache_folder(root, domain, 0)) == -1)
 		return 0;
 	(void)dir_each(dfd, expire_one, &x);
 	close(dfd);
 	return x.n;
-}
-
-/*
- * vcache_down_get - whether the primary of domain was found unable to
- * answer recently: 1 with the time it is remembered until and why.
- */
-int
-vcache_down_get(int root, const char *domain, int64_t *until, char *why,
-    size_t size)
-{
-	char	line[400], *sp;
-
-	if (domain[0] == '[' || read_at(root, domain, ".down", line,
-	    sizeof(line)) == -1)
-		return 0;
-	*until = strtoll(line, &sp, 10);
-	strlcpy(why, *sp == ' ' ? sp + 1 : "", size);
-	return 1;
-}
-
-int
-vcache_down_set(int root, const char *domain, int64_t until, const char *why)
-{
-	char	text[400];
-	size_t	i;
-
-	snprintf(text, sizeof(text), "%lld %s", (long long)until, why);
-	for (i = 0; text[i]; i++)
-		if ((unsigned char)text[i] < 32 || (unsigned char)text[i] > 126)
-			text[i] = '?';
-	strlcat(text, "\n", sizeof(text));
-	return write_at(root, domain, ".down", text);
-}
-
-int
-vcache_down_clear(int root, const char *domain)
-{
-	int	dfd, r, e;
-
-	if ((dfd = folder(root, domain, 0)) == -1)
-		return errno == ENOENT ? 0 : -1;
-	r = unlinkat(dfd, ".down", 0) == -1 && errno != ENOENT ? -1 : 0;
-	e = errno;
-	close(dfd);
-	errno = e;
-	return r;
-}
-
-/* vcache_catchall_get - 1 with yes/no and its time when it was probed. */
-int
-vcache_catchall_get(int root, const char *domain, int *yes, int64_t *when)
-{
-	char	line[64];
-
-	if (domain[0] == '[' || read_at(root, domain, ".catchall", line,
-	    sizeof(line)) == -1)
-		return 0;
-	if (strncmp(line, "yes ", 4) == 0)
-		*yes = 1;
-	else if (strncmp(line, "no ", 3) == 0)
-		*yes = 0;
-	else
-		return 0;
-	*when = strtoll(line + (*yes ? 4 : 3), NULL, 10);
-	return 1;
-}
-
-int
-vcache_catchall_set(int root, const char *domain, int yes, int64_t when)
-{
-	char	text[64];
-
-	snprintf(text, sizeof(text), "%s %lld\n", yes ? "yes" : "no",
-	    (long long)when);
-	return write_at(root, domain, ".catchall", text);
-}
-
-/*
- * vcache_slot - take one of max places for a callout to domain's
- * primary (an flock on cache/D/.slot.N, released when the returned fd is
- * closed or the process dies). -1 with EAGAIN when all are taken.
- */
-int
-vcache_slot(int root, const char *domain, unsigned max)
-{
-	char		name[32];
-	unsigned	i;
-	int		dfd, fd = -1;
-
-	if ((dfd = folder(root, domain, 1)) == -1)
-		return -1;
-	for (i = 0; i < max; i++) {
-		snprintf(name, sizeof(name), ".slot.%u", i);
-		fd = openat(dfd, name, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd == -1)
-			break;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			break;
-		close(fd);
-		fd = -1;
-		errno = EAGAIN;
-	}
-	close(dfd);
-	return fd;
 }

@@ -1,7 +1,8 @@
 /*
- * vcache.h - the recipient cache of cloudprotect domains (vcache.c, the
- * one place that knows its files; see snf-verify(8)): what the primary
- * said of each address, and when.
+ * vcache.h - the recipient cache of cloudprotect domains, the one place
+ * that knows its files (vcache.c: the records; vmemo.c: what is known
+ * of the primary itself; see snf-verify(8)): what the primary said of
+ * each address, and when.
  *
  *   cache/D/HASH       one record: "positive|negative TIME ADDRESS\n"
  *   cache/D/.down      the primary could not answer: "UNTIL REASON\n"
@@ -36,6 +37,10 @@ struct vttl {			/* how long records of a domain live */
 typedef void	(*vcache_said)(const char *, const char *, const char *,
 		    void *);
 
+/* vcache.c */
+int	vcache_folder(int, const char *, int);
+int	vcache_read(int, const char *, const char *, char *, size_t);
+int	vcache_write(int, const char *, const char *, const char *);
 int	vcache_key(int, const struct addr *, char *, size_t);
 int	vcache_get(int, const char *, const char *, struct vrec *);
 int	vcache_put(int, const char *, const char *, int, int64_t);
@@ -44,6 +49,7 @@ int	vcache_each(int, const char *, int (*)(const struct vrec *, void *),
 	    void *);
 int	vcache_expire(int, const char *, const struct vttl *, int, int64_t,
 	    vcache_said, void *);
+/* vmemo.c */
 int	vcache_down_get(int, const char *, int64_t *, char *, size_t);
 int	vcache_down_set(int, const char *, int64_t, const char *);
 int	vcache_down_clear(int, const char *);
