@@ -223,6 +223,9 @@ if command -v strace >/dev/null 2>&1 &&
 	inject() {
 		cat >"$T/snf-queue-fault" <<EOF
 #!/bin/sh
+# LeakSanitizer cannot work under ptrace: leaks are checked elsewhere
+ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0
+export ASAN_OPTIONS
 exec strace -f -qq -o /dev/null $* "$SNF_TOP/bin/snf-queue" "\$@"
 EOF
 		chmod +x "$T/snf-queue-fault"
