@@ -1,7 +1,7 @@
 /*
  * powerfs - a FUSE file system that can lose power.
  *
- *   powerfs [-m strict|worst|journal] [-n threads] [-t seconds]
+ *   powerfs [-T] [-m strict|worst|journal] [-n threads] [-t seconds]
  *       -s STORE BACKING MOUNTPOINT
  *
  * Every operation passes through to the folder BACKING. Beside that live
@@ -10,7 +10,9 @@
  * EIO, and BACKING becomes the durable tree (the live one is moved to
  * STORE/old). STORE is a scratch folder on the same file system; powerfs
  * keeps its copies there. SIGTERM (or the -t lifetime, 600 s) unmounts
- * and exits. Status lines on stdout: "powerfs: ready conn=N" once
+ * and exits. -T refuses O_TMPFILE (EOPNOTSUPP, as an older kernel or
+ * libfuse does), for programs that fall back to named temporary files.
+ * Status lines on stdout: "powerfs: ready conn=N" once
  * mounted, "powerfs: cut ..." once the durable tree is in place (or
  * "powerfs: cut failed ..."), "powerfs: exit".
  *
@@ -85,6 +87,7 @@ struct fuse_session *se;
 
 static int		 backfd = -1;	/* BACKING, for the cut */
 static unsigned long	 ntmp;
+static int		 notmpfile;
 static pthread_mutex_t	 wlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 wcond = PTHREAD_COND_INITIALIZER;
 static int		 workers;
@@ -92,7 +95,7 @@ static int		 workers;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: powerfs [-m strict|worst|journal] "
+	fprintf(stderr, "usage: powerfs [-T] [-m strict|worst|journal] "
 	    "[-n threads] [-t seconds] -s store backing mountpoint\n");
 	exit(100);
 }
@@ -174,7 +177,9 @@ tmpfile_raw(const struct fuse_in_header *h, const struct fuse_create_in *ci)
 	int			fd = -1, e = EIO;
 
 	pthread_rwlock_rdlock(&cutlock);
-	if (!cut) {
+	if (notmpfile)
+		e = ENOSYS;	/* the kernel says EOPNOTSUPP from now on */
+	else if (!cut) {
 		pthread_mutex_lock(&big);
 		n = tmp_make(h, ci, &fd, &st);
 		e = errno;
@@ -395,8 +400,11 @@ main(int argc, char *argv[])
 	sigset_t	 set;
 	int		 c, nthreads = 16, lifetime = 600;
 
-	while ((c = getopt(argc, argv, "m:n:s:t:")) != -1) {
+	while ((c = getopt(argc, argv, "Tm:n:s:t:")) != -1) {
 		switch (c) {
+		case 'T':
+			notmpfile = 1;
+			break;
 		case 'm':
 			if (strcmp(optarg, "strict") == 0)
 				model = MODEL_STRICT;
