@@ -136,3 +136,28 @@ power_total() {
 	tr ' ' '\n' <"$T/fig.$1" 2>/dev/null | sed -n "s/^$2=//p" |
 	    awk '{ s += $1 } END { print s + 0 }'
 }
+
+# power_seed DIR N CLIENTDIR [RCPT=WEIGHT...]: N messages queued in root
+# folder DIR (no layer: all of it on disk) by faultclient through
+# snf-smtpd under tcpserver; CLIENTDIR gets sent/ and acked. Status 0
+# when at least 9 in 10 got 250 (a connection may fail; at most 60 s).
+power_seed() {
+	_d=$1 _n=$2 _c=$3
+	shift 3
+	_r=""
+	for _x in "$@"; do
+		_r="$_r --rcpt $_x"
+	done
+	group_start tcpserver -1 -R -H -l localhost -b 100 -c 40 127.0.0.1 0 \
+	    snf-smtpd -d "$_d" >"$T/seed.port" 2>>"$T/server.log"
+	_g=$GROUP
+	wait_for 10 test -s "$T/seed.port" || return 1
+	mkdir -p "$_c"
+	# shellcheck disable=SC2086
+	python3 "$FCLIENT" --port "$(head -n 1 "$T/seed.port")" --dir "$_c" \
+	    --threads 4 --seconds 60 --max "$_n" --big-every 10 $_r \
+	    >"$_c.out" 2>&1
+	group_stop "$_g" 10
+	rm -f "$T/seed.port"
+	[ "$(wc -l <"$_c/acked" | tr -d ' ')" -ge $((_n * 9 / 10)) ]
+}

@@ -8,8 +8,8 @@ Reads every item of R/queue/mail/*/ (and R/queue/hold/*/ with --hold)
 as snf-queue(5) says: the trailer, the envelope checksum, the message
 checksum, the zlib stream when the envelope has Z. An item that fails
 any check is damaged. A whole item's message (without the Received:
-field snf-smtpd put first) is compared with DIR/KEY, KEY the local part
-of its Message-ID <KEY@origin.test>; an item whose bytes differ from
+field snf-smtpd put first) is compared with DIR/KEY (--sent may be
+repeated), KEY the local part of its Message-ID <KEY@origin.test>; an item whose bytes differ from
 what was sent is damaged too. --delivered FAKEDIR (repeatable) counts
 the messages a fakesmtp stored (msg.N) as found as well, when whole.
 --reports: a message also counts as found when a whole item of
@@ -83,10 +83,18 @@ def items(root, hold):
                     yield dom, os.path.join(dd, name)
 
 
+def sent_of(dirs, key):
+    for d in dirs:
+        p = os.path.join(d, key)
+        if os.path.exists(p):
+            return p
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--root', required=True)
-    ap.add_argument('--sent', required=True)
+    ap.add_argument('--sent', action='append', required=True)
     ap.add_argument('--acked', action='append', default=[])
     ap.add_argument('--delivered', action='append', default=[])
     ap.add_argument('--hold', action='store_true')
@@ -110,8 +118,8 @@ def main():
         msg = strip_received(body)
         m = MID.search(body)
         key = m.group(1).decode() if m else None
-        sent = os.path.join(a.sent, key) if key else None
-        if msg is None or key is None or not os.path.exists(sent):
+        sent = sent_of(a.sent, key) if key else None
+        if msg is None or sent is None:
             damaged.append('%s unknown message' % path)
             continue
         if msg != open(sent, 'rb').read():
@@ -126,8 +134,8 @@ def main():
             m = MID.search(d)
             msg = strip_received(d)
             key = m.group(1).decode() if m else None
-            sent = os.path.join(a.sent, key) if key else None
-            if msg is None or key is None or not os.path.exists(sent) or \
+            sent = sent_of(a.sent, key) if key else None
+            if msg is None or sent is None or \
                     msg != open(sent, 'rb').read():
                 damaged.append('%s/%s delivered, not what was sent' % (fd, f))
                 continue
