@@ -137,27 +137,28 @@ power_total() {
 	    awk '{ s += $1 } END { print s + 0 }'
 }
 
+# (wait_for and friends use _n, _w: the helpers here keep to other names)
 # power_seed DIR N CLIENTDIR [RCPT=WEIGHT...]: N messages queued in root
 # folder DIR (no layer: all of it on disk) by faultclient through
 # snf-smtpd under tcpserver; CLIENTDIR gets sent/ and acked. Status 0
 # when at least 9 in 10 got 250 (a connection may fail; at most 60 s).
 power_seed() {
-	_d=$1 _n=$2 _c=$3
+	_sd=$1 _sn=$2 _sc=$3
 	shift 3
-	_r=""
+	_sr=""
 	for _x in "$@"; do
-		_r="$_r --rcpt $_x"
+		_sr="$_sr --rcpt $_x"
 	done
 	group_start tcpserver -1 -R -H -l localhost -b 100 -c 40 127.0.0.1 0 \
-	    snf-smtpd -d "$_d" >"$T/seed.port" 2>>"$T/server.log"
-	_g=$GROUP
+	    snf-smtpd -d "$_sd" >"$T/seed.port" 2>>"$T/server.log"
+	_sg=$GROUP
 	wait_for 10 test -s "$T/seed.port" || return 1
-	mkdir -p "$_c"
+	mkdir -p "$_sc"
 	# shellcheck disable=SC2086
-	python3 "$FCLIENT" --port "$(head -n 1 "$T/seed.port")" --dir "$_c" \
-	    --threads 4 --seconds 60 --max "$_n" --big-every 10 $_r \
-	    >"$_c.out" 2>&1
-	group_stop "$_g" 10
+	python3 "$FCLIENT" --port "$(head -n 1 "$T/seed.port")" --dir "$_sc" \
+	    --threads 4 --seconds 60 --max "$_sn" --big-every 10 $_sr \
+	    >"$_sc.out" 2>&1
+	group_stop "$_sg" 10
 	rm -f "$T/seed.port"
-	[ "$(wc -l <"$_c/acked" | tr -d ' ')" -ge $((_n * 9 / 10)) ]
+	[ "$(wc -l <"$_sc/acked" | tr -d ' ')" -ge $((_sn * 9 / 10)) ]
 }
