@@ -68,7 +68,7 @@ lost=$(power_total expire lost)
 damaged=$(power_total expire damaged)
 reports=$(cat "$T"/disk.*/queue/mail/origin.test/* 2>/dev/null | grep -c '^Message-ID: <fc\.')
 [ "$reports" -gt 0 ]
-ok $? "snf-expire returned messages before the cuts ($reports reports quote one)"
+ok $? "delivery reports snf-expire queued survive the cuts ($reports quote a message)"
 is "$lost" 0 "every message is kept or returned after each cut (lost $lost of $acked)"
 is "$damaged" 0 "no item is damaged (damaged $damaged)"
 echo "# messages both kept and returned (the removal undone by the cut: a second report later): $(power_total expire dups)"
