@@ -11,7 +11,8 @@
 # and power_cleanup, run at exit, ends and unmounts whatever is left.
 #
 # SNF_POWER_CUTS sets the number of cuts of each test (3 by default; the
-# long run is 20).
+# long run is 20). SNF_POWER_MODEL=worst or journal runs the tests on
+# another model than strict (a test that names its model keeps it).
 
 CUTS=${SNF_POWER_CUTS:-3}
 PCHECK="$SNF_TOP/tests/tools/powercheck.py"
@@ -71,7 +72,8 @@ power_mount() {
 	PFS_LOG=$T/pfs.log.$PFS_N
 	rm -rf "$PFS_STORE"
 	mkdir -p "$PFS_STORE" "$_m" || return 1
-	"$POWERFS" -t 900 "$@" -s "$PFS_STORE" "$_b" "$_m" >"$PFS_LOG" 2>&1 &
+	"$POWERFS" -t 900 ${SNF_POWER_MODEL:+-m "$SNF_POWER_MODEL"} "$@" \
+	    -s "$PFS_STORE" "$_b" "$_m" >"$PFS_LOG" 2>&1 &
 	PFS_PID=$!
 	PFS_MNT=$_m
 	PFS_PIDS="$PFS_PIDS $PFS_PID"
