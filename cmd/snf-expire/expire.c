@@ -248,6 +248,9 @@ domain(struct ectx *c, const char *name)
 		r.id = l.v[i].id;
 		item(c, &ds, &r);
 	}
+	/* what expired (or was warned) stays so after a power cut */
+	if (!c->dry)
+		(void)fsync(r.dfd);
 	qlist_free(&l);
 	close(r.dfd);
 }

@@ -205,6 +205,9 @@ deliver_domain(struct dctx *c, const char *domain, const struct qlist *l,
 		status = 111;
 	else
 		status = session(c, &r, l, &st, force, part, nparts);
+	/* what was delivered leaves the queue for good: without this, a
+	 * power cut brings it back and it is delivered again */
+	(void)fsync(r.dfd);
 	/* what waits now, for the status verb and the threshold alert */
 	if (part == 0 && qscan_items(r.dfd, &now) == 0) {
 		tally(&now, &w);

@@ -155,19 +155,36 @@ qitem_defer(struct qitem *q, int64_t due)
 }
 
 /*
- * qitem_move - rename claimed item r into folder to (RD_MAIL or RD_HOLD)
- * of its domain, keeping its id, and flush the folder it went to.
+ * qitem_move - move claimed item r into folder to (RD_MAIL or RD_HOLD)
+ * of its domain, keeping its id: a link there, that folder flushed,
+ * then the old name removed and its folder flushed. A power cut at any
+ * point leaves the item under one name or both (then it is delivered or
+ * held twice, never lost); a rename would flush only one folder, and a
+ * file system without a journal may write the other first.
  */
 int
 qitem_move(int root, const struct qref *r, int to)
 {
-	int	dfd, rc, e;
+	struct stat	a, b;
+	int		dfd, rc = -1, e;
 
 	if ((dfd = rdir_open(root, to, r->domain, RD_CREATE)) == -1)
 		return -1;
-	rc = renameat(r->dfd, r->id, dfd, r->id);
-	if (rc == 0)
-		rc = fsync(dfd);
+	if (linkat(r->dfd, r->id, dfd, r->id, 0) == -1) {
+		/* a move cut short before: the same file under both names */
+		if (errno != EEXIST || fstatat(r->dfd, r->id, &a,
+		    AT_SYMLINK_NOFOLLOW) == -1 || fstatat(dfd, r->id, &b,
+		    AT_SYMLINK_NOFOLLOW) == -1 || a.st_ino != b.st_ino ||
+		    a.st_dev != b.st_dev) {
+			if (errno == 0 || errno == EEXIST)
+				errno = EEXIST;
+			goto out;
+		}
+	}
+	if (fsync(dfd) == -1 || unlinkat(r->dfd, r->id, 0) == -1)
+		goto out;
+	rc = fsync(r->dfd);
+out:
 	e = errno;
 	close(dfd);
 	errno = e;
