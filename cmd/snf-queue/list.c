@@ -63,8 +63,8 @@ mode_name(int root, const char *domain)
 
 /*
  * callout_state - what the recipient cache knows of a cloudprotect
- * domain's primary: "catch-all", "down" (a callout failed recently),
- * both, or "-".
+ * domain's primary: "catch-all", "refused" (it refuses this host's
+ * callouts), else "down" (a callout failed recently), or "-".
  */
 static const char *
 callout_state(int root, const char *domain, int64_t now)
@@ -74,6 +74,8 @@ callout_state(int root, const char *domain, int64_t now)
 	int	yes = 0, ca, down;
 
 	ca = vcache_catchall_get(root, domain, &yes, &when) && yes;
+	if (vcache_refused_get(root, domain, &when, why, sizeof(why)))
+		return ca ? "catch-all,refused" : "refused";
 	down = vcache_down_get(root, domain, &until, why, sizeof(why)) &&
 	    until > now;
 	if (ca && down)
@@ -84,21 +86,29 @@ callout_state(int root, const char *domain, int64_t now)
 /*
  * status_line - domain, mode, state, seconds in that state, held,
  * messages, bytes, oldest age, seconds to the next attempt, the
- * callout state, last error.
+ * callout state, last error. A primary that refuses this host's
+ * callouts shows the domain refused, with its reply, whatever the
+ * deliveries found.
  */
 static void
 status_line(int root, const char *domain, size_t count,
     unsigned long long bytes, int64_t oldest, int64_t now)
 {
 	struct dstate	st;
+	int64_t		when;
 	int		hold;
 
 	state_read(root, domain, &st);
+	if (st.state != DS_REFUSED && vcache_refused_get(root, domain, &when,
+	    st.error, sizeof(st.error))) {
+		st.state = DS_REFUSED;
+		st.since = when;
+	}
 	hold = domain_held(root, domain) == 1;
 	printf("%s\t%s\t%s\t%lld\t%s\t%zu\t%llu\t%lld\t%lld\t%s\t%s\n",
-	    domain, mode_name(root, domain), st.up == 1 ? "up" : st.up == 0 ?
-	    "down" : "unknown", (long long)(st.since ? age_of(st.since, now) :
-	    0), hold ? "held" : "-", count, bytes, (long long)oldest,
+	    domain, mode_name(root, domain), dstate_name(st.state),
+	    (long long)(st.since ? age_of(st.since, now) : 0), hold ? "held" :
+	    "-", count, bytes, (long long)oldest,
 	    (long long)(st.next > now ? st.next - now : 0),
 	    callout_state(root, domain, now), st.error);
 }
@@ -231,7 +241,7 @@ queue_status(struct sel *s, int argc, char **argv)
 		    count ? age_of(oldest, now) : 0, now);
 		state_read(root, ds.v[i], &st);
 		t.domains++;
-		t.down += st.up == 0;
+		t.down += st.state == DS_DOWN;
 		t.held += domain_held(root, ds.v[i]) == 1;
 		t.messages += count;
 		t.bytes += bytes;

@@ -25,6 +25,7 @@
 #include "io.h"
 #include "log.h"
 #include "qsink.h"
+#include "rclass.h"
 #include "qupdate.h"
 #include "snfq.h"
 
@@ -51,9 +52,9 @@ outcome(char *buf, size_t size, const struct rcpt_result *res, size_t n)
 	size_t	i, d = 0, b = 0;
 
 	for (i = 0; i < n; i++) {
-		if (res[i].code >= 200 && res[i].code < 300)
+		if (res[i].cls == RC_OK)
 			d++;
-		else if (res[i].code >= 500)
+		else if (res[i].cls == RC_PERM)
 			b++;
 	}
 	snprintf(buf, size, "delivered %zu, kept %zu, bounced %zu", d,
@@ -63,11 +64,13 @@ outcome(char *buf, size_t size, const struct rcpt_result *res, size_t n)
 static int
 to_host(struct sel *s, const struct qref *it, void *arg)
 {
-	struct rel		*r = arg;
-	struct rcpt_result	*res;
-	struct qitem		 q;
-	char			 text[200];
-	int			 alive;
+	struct rel			*r = arg;
+	struct rcpt_result		*res;
+	const struct rcpt_result	*why;
+	struct qitem			 q;
+	char				 text[200];
+	char				 refusal[SMTPC_TEXT_MAX + 1] = "";
+	int				 rc;
 
 	if (s->dry) {
 		say(s, "release", it, s->host);
@@ -84,13 +87,22 @@ to_host(struct sel *s, const struct qref *it, void *arg)
 	}
 	if ((res = calloc(q.env.nrcpt, sizeof(*res))) == NULL)
 		die_sys(SNF_EXIT_TEMP, "out of memory");
-	alive = dlv_transaction(&r->s, &q, res) == 0;
+	rc = dlv_transaction(&r->s, &q, res);
+	if ((why = dlv_refusal(res, q.env.nrcpt)) != NULL)
+		strlcpy(refusal, why->text, sizeof(refusal));
 	dlv_apply(&r->c, it, &q, r->host, res, r->s.ext & SMTPC_DSN);
 	outcome(text, sizeof(text), res, q.env.nrcpt);
 	say(s, "released", it, text);
 	free(res);
 	qitem_close(&q);
-	if (!alive) {
+	if (rc == 1) {
+		/* the rest would be refused the same way: they stay */
+		log_warnx("%s refuses this host: %s; the messages stay queued",
+		    s->host, logesc(refusal));
+		s->failures++;
+		return -1;
+	}
+	if (rc == -1) {
 		log_warnx("the session with %s ended: %s", s->host,
 		    logesc(r->s.text));
 		s->failures++;

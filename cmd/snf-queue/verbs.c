@@ -160,7 +160,7 @@ clear_backoff(int root, const char *domain, int release)
 	int		fd, efd;
 
 	state_read(root, domain, &st);
-	if (st.up != -1) {
+	if (st.state != DS_UNKNOWN) {
 		st.next = 0;
 		st.fails = 0;
 		st.tried = 0;

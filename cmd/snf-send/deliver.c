@@ -17,6 +17,7 @@
 #include "deliver.h"
 #include "domain.h"
 #include "log.h"
+#include "rclass.h"
 #include "rootdir.h"
 #include "send.h"
 
@@ -69,7 +70,7 @@ bounce_all(struct dctx *c, struct qref *r, const struct qlist *l, int force,
 		if (dlv_claim(r, &q) == -1)
 			continue;
 		if ((res = calloc(q.env.nrcpt, sizeof(*res))) != NULL) {
-			dlv_set_all(res, q.env.nrcpt, code, text);
+			dlv_set_all(res, q.env.nrcpt, RS_RCPT, code, text);
 			if (dlv_apply(c, r, &q, "none", res, 0) == -1)
 				k = l->n;	/* cannot record: stop */
 			free(res);
@@ -78,43 +79,76 @@ bounce_all(struct dctx *c, struct qref *r, const struct qlist *l, int force,
 	}
 }
 
+/* one child's work: a part of one domain's listing over one session */
+struct run {
+	struct dctx		*c;
+	struct qref		*r;
+	const struct qlist	*l;
+	struct dstate		*st;
+	int			 force;
+	unsigned		 part, nparts;
+	int			 took;		/* a transaction went through */
+	char			 refusal[SMTPC_TEXT_MAX + 1];
+	int			 rstage;
+};
+
 /*
- * deliver_items - this part's share of the items over session s.
- * Returns 0, -1 when the session was lost, -2 when results could not be
- * recorded in the queue (then nothing more may be sent).
+ * one_item - item k over session s: 0 done, -1 the session is lost, -2
+ * the result could not be recorded, 1 the server refused this host, 2
+ * out of memory (stop, the session was fine).
  */
 static int
-deliver_items(struct dctx *c, struct qref *r, const struct qlist *l,
-    struct smtpc *s, int force, unsigned part, unsigned nparts)
+one_item(struct run *w, struct smtpc *s, size_t k, const char *host)
 {
-	struct rcpt_result	*res;
-	struct qitem		 q;
-	char			 host[400];
-	int64_t			 now = (int64_t)time(NULL);
-	size_t			 k;
-	int			 alive = 1;
+	const struct rcpt_result	*ref;
+	struct rcpt_result		*res;
+	struct qitem			 q;
+	int				 rc;
+
+	w->r->id = w->l->v[k].id;
+	if (dlv_claim(w->r, &q) == -1)
+		return 0;
+	if ((res = calloc(q.env.nrcpt, sizeof(*res))) == NULL) {
+		log_warn("out of memory: id=%s stays queued", w->r->id);
+		qitem_close(&q);
+		return 2;
+	}
+	rc = dlv_transaction(s, &q, res);
+	if ((ref = dlv_refusal(res, q.env.nrcpt)) != NULL) {
+		strlcpy(w->refusal, ref->text, sizeof(w->refusal));
+		w->rstage = ref->stage;
+	}
+	if (dlv_apply(w->c, w->r, &q, host, res, s->ext & SMTPC_DSN) == -1)
+		rc = -2;
+	free(res);
+	qitem_close(&q);
+	return rc;
+}
+
+/*
+ * deliver_items - this part's share of the items over session s; the
+ * domain is up from the first transaction that was not refused.
+ * Returns as one_item, 0 when all are done.
+ */
+static int
+deliver_items(struct run *w, struct smtpc *s)
+{
+	char	host[400];
+	int64_t	now = (int64_t)time(NULL);
+	size_t	k;
+	int	rc = 0;
 
 	snprintf(host, sizeof(host), "%s[%s]", s->host, s->addr);
-	for (k = 0; k < l->n && alive && !stopping; k++) {
-		if (!mine(c, &l->v[k], force, part, nparts, now))
+	for (k = 0; k < w->l->n && rc == 0 && !stopping; k++) {
+		if (!mine(w->c, &w->l->v[k], w->force, w->part, w->nparts,
+		    now))
 			continue;
-		r->id = l->v[k].id;
-		if (dlv_claim(r, &q) == -1)
-			continue;
-		if ((res = calloc(q.env.nrcpt, sizeof(*res))) == NULL) {
-			qitem_close(&q);
-			break;
-		}
-		alive = dlv_transaction(s, &q, res) == 0;
-		if (dlv_apply(c, r, &q, host, res, s->ext & SMTPC_DSN) == -1) {
-			free(res);
-			qitem_close(&q);
-			return -2;
-		}
-		free(res);
-		qitem_close(&q);
+		rc = one_item(w, s, k, host);
+		if (rc == 0 && !w->took && w->part == 0)
+			state_ok(w->c, w->r->domain, w->st);
+		w->took |= rc == 0;
 	}
-	return alive ? 0 : -1;
+	return rc;
 }
 
 /*
@@ -135,43 +169,61 @@ writable(int dfd, const char *domain)
 	return 1;
 }
 
+/* dialed - the session opener failed: down, refused, or no domain. */
+static void
+dialed(struct run *w, const struct dial *d)
+{
+	char	err[SMTPC_TEXT_MAX + 400];
+	int	stage = d->stage == DIAL_GREETING ? RS_GREETING : RS_EHLO;
+
+	if (d->stage == DIAL_ROUTE && d->route == ROUTE_NONE &&
+	    domain_mode(w->c->root, w->r->domain) == DOMAIN_NONE) {
+		snprintf(err, sizeof(err), "550 5.1.2 %s", d->err);
+		bounce_all(w->c, w->r, w->l, w->force, 550, err);
+	} else if (w->part != 0)
+		return;
+	else if ((d->stage == DIAL_GREETING || d->stage == DIAL_EHLO) &&
+	    rclass(stage, d->code, d->err) == RC_REFUSED)
+		state_refused(w->c, w->r->domain, w->st, rstage_name(stage),
+		    d->err);
+	else
+		state_fail(w->c, w->r->domain, w->st, d->err);
+}
+
 /* session - connect and deliver; the status of the child. */
 static int
-session(struct dctx *c, struct qref *r, const struct qlist *l,
-    struct dstate *st, int force, unsigned part, unsigned nparts)
+session(struct run *w)
 {
 	struct dial	d;
 	struct smtpc	s;
 	char		err[SMTPC_TEXT_MAX + 400];
-	int		protected;
+	int		rc;
 
-	protected = domain_mode(c->root, r->domain) != DOMAIN_NONE;
-	dlv_dialer(c, &d);
-	if (dial_domain(&d, r->domain, &s) == -1) {
-		if (d.stage == DIAL_ROUTE && d.route == ROUTE_NONE && !protected) {
-			snprintf(err, sizeof(err), "550 5.1.2 %s", d.err);
-			bounce_all(c, r, l, force, 550, err);
-		} else if (part == 0)
-			state_fail(c, r->domain, st, d.err);
+	dlv_dialer(w->c, &d);
+	if (dial_domain(&d, w->r->domain, &s) == -1) {
+		dialed(w, &d);
 		return 0;
 	}
-	if (part == 0)
-		state_ok(c, r->domain, st);
-	switch (deliver_items(c, r, l, &s, force, part, nparts)) {
-	case -1:
+	rc = deliver_items(w, &s);
+	if (rc == -1) {
 		snprintf(err, sizeof(err), "%s[%s]: ", s.host, s.addr);
 		strlcat(err, s.text, sizeof(err));
 		smtpc_close(&s);
-		if (part == 0)
-			state_fail(c, r->domain, st, err);
+		if (w->part == 0)
+			state_fail(w->c, w->r->domain, w->st, err);
 		return 0;
-	case -2:
-		log_warnx("domain=%s the queue cannot record what was "
-		    "delivered: stopping", r->domain);
-		smtpc_quit(&s);
-		return 111;
 	}
 	smtpc_quit(&s);
+	if (rc == -2) {
+		log_warnx("domain=%s the queue cannot record what was "
+		    "delivered: stopping", w->r->domain);
+		return 111;
+	}
+	if (w->part == 0 && rc == 1)
+		state_refused(w->c, w->r->domain, w->st,
+		    rstage_name(w->rstage), w->refusal);
+	else if (w->part == 0 && !w->took)
+		state_ok(w->c, w->r->domain, w->st);
 	return 0;
 }
 
@@ -187,9 +239,10 @@ deliver_domain(struct dctx *c, const char *domain, const struct qlist *l,
     int force, unsigned part, unsigned nparts)
 {
 	struct dstate	st;
-	struct waiting	w;
+	struct waiting	wt;
 	struct qlist	now;
 	struct qref	r = { -1, RD_MAIL, domain, NULL };
+	struct run	w;
 	int		status = 0;
 
 	state_read(c->root, domain, &st);
@@ -197,21 +250,29 @@ deliver_domain(struct dctx *c, const char *domain, const struct qlist *l,
 		log_warn("unable to open queue/mail/%s", domain);
 		return 111;
 	}
-	tally(l, &w);
-	st.count = w.count;	/* for an alert raised on the way */
-	st.bytes = w.bytes;
-	st.oldest = w.oldest;
+	tally(l, &wt);
+	st.count = wt.count;	/* for an alert raised on the way */
+	st.bytes = wt.bytes;
+	st.oldest = wt.oldest;
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	w.r = &r;
+	w.l = l;
+	w.st = &st;
+	w.force = force;
+	w.part = part;
+	w.nparts = nparts;
 	if (!writable(r.dfd, domain))
 		status = 111;
 	else
-		status = session(c, &r, l, &st, force, part, nparts);
+		status = session(&w);
 	/* what was delivered leaves the queue for good: without this, a
 	 * power cut brings it back and it is delivered again */
 	(void)fsync(r.dfd);
 	/* what waits now, for the status verb and the threshold alert */
 	if (part == 0 && qscan_items(r.dfd, &now) == 0) {
-		tally(&now, &w);
-		state_waiting(c, domain, &st, w.count, w.bytes, w.oldest);
+		tally(&now, &wt);
+		state_waiting(c, domain, &st, wt.count, wt.bytes, wt.oldest);
 		if (state_write(c->root, domain, &st) == -1)
 			status = 111;
 		qlist_free(&now);

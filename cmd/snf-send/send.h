@@ -66,6 +66,8 @@ int	deliver_domain(struct dctx *, const char *, const struct qlist *, int,
 /* state.c */
 void	state_fail(struct dctx *, const char *, struct dstate *,
 	    const char *);
+void	state_refused(struct dctx *, const char *, struct dstate *,
+	    const char *, const char *);
 void	state_ok(struct dctx *, const char *, struct dstate *);
 void	state_waiting(struct dctx *, const char *, struct dstate *,
 	    uint64_t, uint64_t, int64_t);

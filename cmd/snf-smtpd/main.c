@@ -131,7 +131,7 @@ main(int argc, char **argv)
 		return SNF_EXIT_TEMP;
 	}
 	settings(s);
-	verify_init(&s->vf, s->root);
+	verify_init(&s->vf, s->root, s->rootpath);
 	s->out.timeout = s->timeout_ms;
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);

@@ -56,7 +56,7 @@ parse(const char *s, struct addr *a)
 }
 
 static int
-decide(int root, const char *s, int cache_only)
+decide(int root, const char *rootpath, const char *s, int cache_only)
 {
 	struct verifier	v;
 	struct addr	a;
@@ -64,7 +64,7 @@ decide(int root, const char *s, int cache_only)
 	int		r;
 
 	parse(s, &a);
-	verify_init(&v, root);
+	verify_init(&v, root, rootpath);
 	v.cache_only = cache_only;
 	r = verify(&v, &a, why, sizeof(why));
 	verify_close(&v);
@@ -224,7 +224,7 @@ main(int argc, char **argv)
 	}
 	if (argc != 1 || strchr(argv[0], '@') == NULL)
 		usage();
-	ch = decide(root, argv[0], cache_only);
+	ch = decide(root, root_path(dir), argv[0], cache_only);
 	if (fflush(stdout) == EOF)
 		die_sys(SNF_EXIT_TEMP, "unable to write");
 	return ch;

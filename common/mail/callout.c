@@ -16,6 +16,7 @@
 #include "callout.h"
 #include "control.h"
 #include "dial.h"
+#include "rclass.h"
 #include "settings.h"
 #include "vcache.h"
 
@@ -55,15 +56,14 @@ user_unknown(int code, const char *text)
 	return code == 550 || code == 551 || code == 553;
 }
 
-/* mail_from - start a probe transaction; 0 when the primary took it. */
+/* mail_from - start a probe transaction: the reply code, -1 for none. */
 static int
 mail_from(struct callout *co)
 {
 	co->rcpts = 0;
 	if (smtpc_send(&co->s, "MAIL FROM:<%s>", co->sender) == -1)
 		return -1;
-	return smtpc_reply(&co->s, smtpc_deadline(&co->s, co->s.t.mail)) /
-	    100 == 2 ? 0 : -1;
+	return smtpc_reply(&co->s, smtpc_deadline(&co->s, co->s.t.mail));
 }
 
 /*
@@ -110,6 +110,7 @@ open_session(struct callout *co, int root, const char *domain,
 {
 	struct dial	d;
 	char		me[256];
+	int		code, stage;
 
 	if ((co->slot = vcache_slot(root, domain, lim->max_inflight)) == -1) {
 		snprintf(why, wn, "%u callouts to the primary already in flight",
@@ -127,13 +128,20 @@ open_session(struct callout *co, int root, const char *domain,
 	if (dial_domain(&d, domain, &co->s) == -1) {
 		snprintf(why, wn, "%s%s", d.stage == DIAL_ROUTE ? "no route: " :
 		    "", d.err);
-		return CO_UNAVAILABLE;
+		stage = d.stage == DIAL_GREETING ? RS_GREETING : RS_EHLO;
+		return (d.stage == DIAL_GREETING || d.stage == DIAL_EHLO) &&
+		    rclass(stage, d.code, d.err) == RC_REFUSED ? CO_REFUSED :
+		    CO_UNAVAILABLE;
 	}
-	if (mail_from(co) == -1) {
+	if ((code = mail_from(co)) / 100 != 2) {
 		snprintf(why, wn, "%s[%s] said: %s", co->s.host, co->s.addr,
 		    co->s.text);
-		smtpc_close(&co->s);
-		return CO_UNAVAILABLE;
+		if (code == -1 || code == 421)
+			smtpc_close(&co->s);
+		else
+			smtpc_quit(&co->s);
+		return rclass(RS_MAIL, code, co->s.text) == RC_REFUSED ?
+		    CO_REFUSED : CO_UNAVAILABLE;
 	}
 	strlcpy(co->domain, domain, sizeof(co->domain));
 	co->open = 1;
@@ -150,7 +158,7 @@ next_transaction(struct callout *co)
 	if (smtpc_send(&co->s, "RSET") == -1 ||
 	    smtpc_reply(&co->s, smtpc_deadline(&co->s, co->s.t.mail)) / 100 != 2)
 		return -1;
-	return mail_from(co);
+	return mail_from(co) / 100 == 2 ? 0 : -1;
 }
 
 /*
@@ -194,7 +202,11 @@ callout_ask(struct callout *co, int root, const struct addr *a,
 	}
 	if (code / 100 == 2)
 		return CO_POSITIVE;
+	if (rclass(RS_RCPT, code, co->s.text) == RC_REFUSED)
+		return CO_REFUSED;	/* relaying or this host refused */
 	if (user_unknown(code, co->s.text))
 		return CO_NEGATIVE;
-	return CO_UNAVAILABLE;	/* 4xx, or a policy 5xx: no answer */
+	/* a 4xx, or a 5xx that is not "no such user" (a full mailbox, a
+	 * policy): about this recipient only, and not final */
+	return CO_TEMP;
 }

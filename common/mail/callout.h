@@ -14,7 +14,9 @@
 enum {
 	CO_POSITIVE,		/* the primary took the recipient */
 	CO_NEGATIVE,		/* it said the user is unknown */
-	CO_UNAVAILABLE,		/* it could not answer */
+	CO_TEMP,		/* an answer about this recipient, not final */
+	CO_UNAVAILABLE,		/* it could not answer: down for a while */
+	CO_REFUSED,		/* it refuses this host: cannot answer */
 	CO_BUSY			/* every callout place was taken */
 };
 

@@ -21,6 +21,8 @@ struct dctx {
 
 struct rcpt_result {
 	int	code;		/* reply code, -1 none (temporary) */
+	int	stage;		/* RS_* where it came (rclass.h) */
+	int	cls;		/* RC_*: what it means for the recipient */
 	char	status[16];	/* enhanced status */
 	char	text[SMTPC_TEXT_MAX + 1];
 };

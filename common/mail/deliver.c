@@ -3,8 +3,9 @@
  * recording the result in the queue: for snf-send's deliveries and for
  * the operator's releases (snf-queue release).
  *
- * Per recipient: 2xx delivered; 4xx kept for a later attempt; 5xx
- * reported to the sender and dropped. A message leaves the queue when
+ * Per recipient, as rclass.c classes the reply: delivered; refused for
+ * good, reported to the sender and dropped; kept for a later attempt
+ * (a 4xx, or a refusal of this host). A message leaves the queue when
  * its last recipient is done; a partly delivered one keeps only the
  * rest. A connection lost after the final dot is temporary: the message
  * is sent again later (a duplicate is acceptable, a loss is not).
@@ -21,6 +22,7 @@
 #include "deliver.h"
 #include "log.h"
 #include "qupdate.h"
+#include "rclass.h"
 #include "report.h"
 #include "settings.h"
 
@@ -87,194 +89,6 @@ dlv_delay(int64_t age, int64_t min, int64_t max)
 	return d > max ? max : d;
 }
 
-/* set_result - record a reply (or a local reason) for one recipient. */
-static void
-dlv_set_result(struct rcpt_result *r, int code, const char *text)
-{
-	char	enh[16];
-
-	r->code = code;
-	strlcpy(r->text, text, sizeof(r->text));
-	if (smtpc_enhanced(text, enh, sizeof(enh)))
-		strlcpy(r->status, enh, sizeof(r->status));
-	else if (code >= 500)
-		strlcpy(r->status, "5.0.0", sizeof(r->status));
-	else if (code >= 200 && code < 300)
-		strlcpy(r->status, "2.0.0", sizeof(r->status));
-	else
-		strlcpy(r->status, "4.0.0", sizeof(r->status));
-}
-
-void
-dlv_set_all(struct rcpt_result *r, size_t n, int code, const char *text)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		dlv_set_result(&r[i], code, text);
-}
-
-/* set_accepted - the recipients the server accepted get code. */
-static void
-set_accepted(struct rcpt_result *r, size_t n, int code, const char *text)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (r[i].code >= 200 && r[i].code < 300)
-			dlv_set_result(&r[i], code, text);
-}
-
-static int
-dead(int code)
-{
-	return code == -1 || code == 421;
-}
-
-/* mail_cmd - MAIL FROM with SIZE, BODY and the DSN parameters. */
-static int
-mail_cmd(struct smtpc *s, const struct envelope *e)
-{
-	struct buf	b;
-	int		r;
-
-	buf_init(&b, 0);
-	buf_printf(&b, "MAIL FROM:<%s>", e->sender);
-	if (s->ext & SMTPC_SIZE)
-		buf_printf(&b, " SIZE=%llu", (unsigned long long)e->size);
-	if ((s->ext & SMTPC_8BITMIME) && e->body && strcmp(e->body, "8BITMIME") == 0)
-		buf_adds(&b, " BODY=8BITMIME");
-	if ((s->ext & SMTPC_DSN) && e->ret)
-		buf_printf(&b, " RET=%s", e->ret);
-	if ((s->ext & SMTPC_DSN) && e->envid)
-		buf_printf(&b, " ENVID=%s", e->envid);
-	r = b.p ? smtpc_send(s, "%s", b.p) : -1;
-	buf_free(&b);
-	return r;
-}
-
-/* rcpt_cmd - RCPT TO for recipient i, with NOTIFY and ORCPT. */
-static int
-rcpt_cmd(struct smtpc *s, const struct envelope *e, size_t i)
-{
-	const struct env_rcpt	*r = &e->rcpt[i];
-	struct buf		 b;
-	int			 rv;
-
-	buf_init(&b, 0);
-	buf_printf(&b, "RCPT TO:<%s>", r->addr);
-	if ((s->ext & SMTPC_DSN) && r->notify)
-		buf_printf(&b, " NOTIFY=%s", r->notify);
-	if ((s->ext & SMTPC_DSN) && r->orcpt)
-		buf_printf(&b, " ORCPT=%s", r->orcpt);
-	rv = b.p ? smtpc_send(s, "%s", b.p) : -1;
-	buf_free(&b);
-	return rv;
-}
-
-/* rset - end a transaction that sent no message; -1 if the session died. */
-static int
-rset(struct smtpc *s)
-{
-	if (smtpc_send(s, "RSET") == -1)
-		return -1;
-	return dead(smtpc_reply(s, smtpc_deadline(s, s->t.mail))) ? -1 : 0;
-}
-
-/* send_message - after a 354: the message, the dot, the final reply. */
-static int
-send_message(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
-{
-	struct qbody	qb;
-	char		text[SMTPC_TEXT_MAX + 1];
-	int		code;
-
-	if (qbody_open(&qb, q) == -1) {
-		set_accepted(res, q->env.nrcpt, -1, "queued message unreadable");
-		return -1;
-	}
-	code = smtpc_data(s, &qb);
-	qbody_close(&qb);
-	strlcpy(text, s->text, sizeof(text));
-	if (code == -1 && strcmp(s->text, "queued message unreadable") != 0)
-		strlcat(text, " after DATA: the message may be delivered twice",
-		    sizeof(text));
-	set_accepted(res, q->env.nrcpt, code, text);
-	return dead(code) ? -1 : 0;
-}
-
-/*
- * dlv_transaction - one message to the connected server: MAIL, every RCPT,
- * DATA (all in one write when the server offers PIPELINING, else one at
- * a time). Fills res; returns 0 while the session is usable, -1 when it
- * is lost.
- */
-int
-dlv_transaction(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
-{
-	const struct envelope	*e = &q->env;
-	size_t			 i, ok = 0;
-	int			 code, mail, pipe = s->ext & SMTPC_PIPELINING;
-	char			 text[SMTPC_TEXT_MAX + 1];
-
-	dlv_set_all(res, e->nrcpt, -1, "not attempted");
-	if (s->maxsize && e->size > s->maxsize) {
-		snprintf(text, sizeof(text), "552 5.3.4 message size %llu "
-		    "exceeds the limit of %s (%llu)", (unsigned long long)e->size,
-		    s->host, (unsigned long long)s->maxsize);
-		dlv_set_all(res, e->nrcpt, 552, text);
-		return 0;
-	}
-	if (mail_cmd(s, e) == -1)
-		return -1;
-	for (i = 0; pipe && i < e->nrcpt; i++)
-		if (rcpt_cmd(s, e, i) == -1)
-			return -1;
-	if (pipe && smtpc_send(s, "DATA") == -1)
-		return -1;
-	mail = smtpc_reply(s, smtpc_deadline(s, s->t.mail));
-	if (mail / 100 != 2)
-		dlv_set_all(res, e->nrcpt, mail, s->text);
-	if (dead(mail))
-		return -1;
-	if (!pipe && mail / 100 != 2)
-		return 0;
-	for (i = 0; i < e->nrcpt; i++) {
-		if (!pipe && rcpt_cmd(s, e, i) == -1)
-			return -1;
-		code = smtpc_reply(s, smtpc_deadline(s, s->t.rcpt));
-		if (dead(code)) {
-			dlv_set_all(res, e->nrcpt, code, s->text);
-			return -1;
-		}
-		if (mail / 100 == 2) {
-			dlv_set_result(&res[i], code, s->text);
-			ok += code / 100 == 2;
-		}
-	}
-	if (!pipe) {
-		if (ok == 0)
-			return rset(s);
-		if (smtpc_send(s, "DATA") == -1)
-			return -1;
-	}
-	code = smtpc_reply(s, smtpc_deadline(s, s->t.data_init));
-	if (code == 354 && ok == 0) {
-		/* 354 with no recipient accepted: end it empty, deliver nothing */
-		if (smtpc_send(s, ".") == -1 ||
-		    dead(smtpc_reply(s, smtpc_deadline(s, s->t.data_done))))
-			return -1;
-		return 0;
-	}
-	if (code != 354) {
-		set_accepted(res, e->nrcpt, code, s->text);
-		if (dead(code))
-			return -1;
-		return rset(s);
-	}
-	return send_message(s, q, res);
-}
-
 /*
  * dlv_apply - record the results of one transaction in the queue: report
  * permanent failures (the report is queued before the recipient is
@@ -303,20 +117,21 @@ dlv_apply(struct dctx *c, const struct qref *ref, struct qitem *q,
 	}
 	if (report_failed(c, q, host, res, n) == -1)
 		for (i = 0; i < n; i++)	/* report not queued: retry later */
-			if (res[i].code >= 500)
-				res[i].code = -1;
+			if (res[i].cls == RC_PERM)
+				res[i].cls = RC_TEMP;
 	if (!dsn_ext)
 		report_relayed(c, q, host, res, n);
 	for (i = 0; i < n; i++) {
-		const char *what = res[i].code >= 200 && res[i].code < 300 ?
-		    "delivered" : res[i].code >= 500 ? "bounced" : "deferred";
+		/* a refusal of this host keeps the recipient, as 4xx does */
+		const char *what = res[i].cls == RC_OK ? "delivered" :
+		    res[i].cls == RC_PERM ? "bounced" : "deferred";
 
 		log_event("%s id=%s to=<%s> relay=%s reply=%s", what, id,
 		    logesc(q->env.rcpt[i].addr), logesc(host),
 		    logesc(res[i].text));
-		if (res[i].code >= 200 && res[i].code < 300)
+		if (res[i].cls == RC_OK)
 			done++;
-		else if (res[i].code < 500)
+		else if (res[i].cls != RC_PERM)
 			kr[nk++] = q->env.rcpt[i];
 	}
 	due = now + dlv_delay(now - q->env.arrival, c->backoff_min,

@@ -1,7 +1,7 @@
 /*
- * deliver.h - delivering one queued item over an open SMTP session and
- * recording the result in the queue (deliver.c): for snf-send and for
- * the release verbs of snf-queue.
+ * deliver.h - delivering one queued item over an open SMTP session
+ * (transaction.c) and recording the result in the queue (deliver.c):
+ * for snf-send and for the release verbs of snf-queue.
  */
 #ifndef SNF_DELIVER_H
 #define SNF_DELIVER_H
@@ -16,8 +16,12 @@
 void	dlv_settings(struct dctx *);
 void	dlv_dialer(const struct dctx *, struct dial *);
 int64_t	dlv_delay(int64_t, int64_t, int64_t);
-void	dlv_set_all(struct rcpt_result *, size_t, int, const char *);
 int	dlv_claim(const struct qref *, struct qitem *);
+
+/* transaction.c */
+void	dlv_result(struct rcpt_result *, int, int, const char *);
+void	dlv_set_all(struct rcpt_result *, size_t, int, int, const char *);
+const struct rcpt_result *dlv_refusal(const struct rcpt_result *, size_t);
 int	dlv_transaction(struct smtpc *, struct qitem *, struct rcpt_result *);
 int	dlv_apply(struct dctx *, const struct qref *, struct qitem *,
 	    const char *, struct rcpt_result *, int);

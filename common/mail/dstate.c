@@ -16,6 +16,18 @@
 #include "log.h"
 #include "rootdir.h"
 
+/* dstate_name - the word for a state, in the file and in status. */
+const char *
+dstate_name(int state)
+{
+	switch (state) {
+	case DS_UP:		return "up";
+	case DS_DOWN:		return "down";
+	case DS_REFUSED:	return "refused";
+	}
+	return "unknown";
+}
+
 static int64_t
 num(const char *s)
 {
@@ -28,7 +40,7 @@ state_read(int root, const char *domain, struct dstate *st)
 	char	path[300], buf[CONTROL_MAX], *line, *next, *eq;
 
 	memset(st, 0, sizeof(*st));
-	st->up = -1;
+	st->state = DS_UNKNOWN;
 	if (rdir_path(path, sizeof(path), RD_STATE, NULL, domain) == -1 ||
 	    control_read(root, path, buf, sizeof(buf)) == -1)
 		return;
@@ -40,8 +52,9 @@ state_read(int root, const char *domain, struct dstate *st)
 			continue;
 		*eq++ = '\0';
 		if (strcmp(line, "state") == 0)
-			st->up = strcmp(eq, "up") == 0 ? 1 :
-			    strcmp(eq, "down") == 0 ? 0 : -1;
+			st->state = strcmp(eq, "up") == 0 ? DS_UP :
+			    strcmp(eq, "down") == 0 ? DS_DOWN :
+			    strcmp(eq, "refused") == 0 ? DS_REFUSED : DS_UNKNOWN;
 		else if (strcmp(line, "since") == 0)
 			st->since = num(eq);
 		else if (strcmp(line, "fails") == 0)
@@ -77,7 +90,7 @@ state_write(int root, const char *domain, const struct dstate *st)
 	r = buf_printf(&b, "state=%s\nsince=%lld\nfails=%u\nnext=%lld\n"
 	    "tried=%lld\ncount=%llu\nbytes=%llu\noldest=%lld\nover=%d\n"
 	    "error=%s\n",
-	    st->up == 1 ? "up" : st->up == 0 ? "down" : "unknown",
+	    dstate_name(st->state),
 	    (long long)st->since, st->fails, (long long)st->next,
 	    (long long)st->tried,
 	    (unsigned long long)st->count, (unsigned long long)st->bytes,

@@ -7,8 +7,15 @@
 
 #include <stdint.h>
 
+enum {
+	DS_UNKNOWN = -1,	/* never tried */
+	DS_DOWN,		/* could not be reached */
+	DS_UP,			/* took a session */
+	DS_REFUSED		/* refused this host (rclass.c): a fault to fix */
+};
+
 struct dstate {
-	int		up;		/* 1 up, 0 down, -1 never tried */
+	int		state;		/* DS_* */
 	int64_t		since;		/* when the state began */
 	unsigned	fails;		/* connection failures in a row */
 	int64_t		next;		/* not before this time (0: any) */
@@ -19,7 +26,8 @@ struct dstate {
 	char		error[300];	/* the last error */
 };
 
-void	state_read(int, const char *, struct dstate *);
-int	state_write(int, const char *, const struct dstate *);
+const char	*dstate_name(int);
+void		 state_read(int, const char *, struct dstate *);
+int		 state_write(int, const char *, const struct dstate *);
 
 #endif

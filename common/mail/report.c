@@ -11,6 +11,7 @@
 #include "dsn.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "rclass.h"
 #include "report.h"
 
 /* queue_report - compose and queue one report; 0 when queued. */
@@ -59,9 +60,9 @@ collect(struct qitem *q, const char *host, struct rcpt_result *res,
 
 	for (i = 0; i < n; i++) {
 		if (strcmp(action, "failed") == 0)
-			want = res[i].code >= 500;
+			want = res[i].cls == RC_PERM;
 		else
-			want = res[i].code >= 200 && res[i].code < 300;
+			want = res[i].cls == RC_OK;
 		if (!want || !dsn_wanted(q->env.rcpt[i].notify, action))
 			continue;
 		d[k].addr = q->env.rcpt[i].addr;

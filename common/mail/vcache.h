@@ -8,6 +8,7 @@
  *   cache/D/.down      the primary could not answer: "UNTIL REASON\n"
  *   cache/D/.catchall  "yes|no TIME\n": does it accept any local part?
  *   cache/D/.slot.N    lock files: callouts in flight to the primary
+ *   cache/D/.refused   the primary refuses this host: "TIME REASON\n"
  *
  * HASH is the SHA-256 of the normalised address in hex: an address
  * never becomes a file name, whatever bytes it holds.
@@ -56,5 +57,8 @@ int	vcache_down_clear(int, const char *);
 int	vcache_catchall_get(int, const char *, int *, int64_t *);
 int	vcache_catchall_set(int, const char *, int, int64_t);
 int	vcache_slot(int, const char *, unsigned);
+int	vcache_refused_set(int, const char *, int64_t, const char *);
+int	vcache_refused_get(int, const char *, int64_t *, char *, size_t);
+int	vcache_refused_clear(int, const char *);
 
 #endif

@@ -19,7 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
+#include "control.h"
 #include "domain.h"
+#include "dstate.h"
+#include "log.h"
 #include "qscan.h"
 #include "rootdir.h"
 #include "settings.h"
@@ -71,10 +75,11 @@ settings(int root, const char *d, struct vset *vs)
 }
 
 void
-verify_init(struct verifier *v, int root)
+verify_init(struct verifier *v, int root, const char *rootpath)
 {
 	memset(v, 0, sizeof(*v));
 	v->root = root;
+	v->rootpath = rootpath;
 	callout_init(&v->co);
 }
 
@@ -149,6 +154,43 @@ fresh(struct verifier *v, const struct addr *a, const struct vset *vs,
 	return -1;
 }
 
+/*
+ * refused - the primary refuses this host's callouts (rclass.c): the
+ * domain shows as refused (snf-queue status), and the process that
+ * first finds it runs the alert program, without waiting for it.
+ */
+static void
+refused(struct verifier *v, const char *domain, const char *reason)
+{
+	struct alert_ctx	a;
+	struct dstate		st;
+	char			me[256];
+	int64_t			now = (int64_t)time(NULL);
+
+	if (vcache_refused_set(v->root, domain, now, reason) != 1)
+		return;
+	log_event("refused domain=%s stage=callout reply=%s", domain,
+	    logesc(reason));
+	state_read(v->root, domain, &st);
+	st.state = DS_REFUSED;
+	st.since = now;
+	strlcpy(st.error, reason, sizeof(st.error));
+	control_me(v->root, me, sizeof(me));
+	a.root = v->root;
+	a.rootpath = v->rootpath;
+	a.me = me;
+	alert_run(&a, domain, "refused", &st, 0);
+}
+
+/* answered - the primary answered a callout: it is neither down nor
+ * refusing this host any more */
+static void
+answered(struct verifier *v, const char *domain)
+{
+	vcache_down_clear(v->root, domain);
+	vcache_refused_clear(v->root, domain);
+}
+
 /* cloud - the decision for a cloudprotect domain. */
 static int
 cloud(struct verifier *v, const struct addr *a, char *why, size_t wn)
@@ -181,18 +223,26 @@ cloud(struct verifier *v, const struct addr *a, char *why, size_t wn)
 	if (r == CO_POSITIVE) {
 		if (v->co.catchall != 1)
 			vcache_put(v->root, a->domain, key, VREC_POSITIVE, now);
-		vcache_down_clear(v->root, a->domain);
+		answered(v, a->domain);
 		snprintf(why, wn, "primary said: %s%s", reason,
 		    v->co.catchall == 1 ? " (catch-all: not cached)" : "");
 		return VERDICT_ACCEPT;
 	}
 	if (r == CO_NEGATIVE) {
 		vcache_put(v->root, a->domain, key, VREC_NEGATIVE, now);
-		vcache_down_clear(v->root, a->domain);
+		answered(v, a->domain);
 		snprintf(why, wn, "primary said: %s", reason);
 		return VERDICT_REJECT;
 	}
-	if (r == CO_UNAVAILABLE)
+	if (r == CO_TEMP) {
+		/* an answer about this address alone: nothing is recorded,
+		 * and no other address is decided by it */
+		snprintf(why, wn, "primary said: %s", reason);
+		return VERDICT_DEFER;
+	}
+	if (r == CO_REFUSED)
+		refused(v, a->domain, reason);
+	if (r == CO_UNAVAILABLE || r == CO_REFUSED)
 		/* remembered from now, when the callout gave up */
 		vcache_down_set(v->root, a->domain, (int64_t)time(NULL) +
 		    vs.down_ttl, reason);

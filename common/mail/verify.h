@@ -20,11 +20,12 @@ enum {
 
 struct verifier {
 	int		root;
+	const char	*rootpath;	/* for the alert program */
 	int		cache_only;	/* never call out (snf-verify -n) */
 	struct callout	co;
 };
 
-void	verify_init(struct verifier *, int);
+void	verify_init(struct verifier *, int, const char *);
 int	verify(struct verifier *, const struct addr *, char *, size_t);
 void	verify_close(struct verifier *);
 int	verify_expire(int, int, int64_t, vcache_said, void *);

@@ -1,8 +1,9 @@
 /*
  * vmemo.c - what the recipient cache remembers of a domain's primary
  * rather than of one address: that it could not answer (.down), that
- * it takes any local part (.catchall), and the places of the callouts
- * in flight to it (.slot.N locks).
+ * it refuses this host (.refused), that it takes any local part
+ * (.catchall), and the places of the callouts in flight to it (.slot.N
+ * locks).
  */
 #include <sys/file.h>
 
@@ -33,17 +34,42 @@ vcache_down_get(int root, const char *domain, int64_t *until, char *why,
 	return 1;
 }
 
+/*
+ * memo_line - "TIME REASON\n" for a memo about the primary, which other
+ * addresses' decisions quote: printable, and without the address a
+ * reply named (every "<...>" becomes "<>"), so that the reason given
+ * for one address never quotes another's.
+ */
+static void
+memo_line(char *dst, size_t size, int64_t t, const char *why)
+{
+	size_t	o;
+	int	in = 0;
+
+	snprintf(dst, size, "%lld ", (long long)t);
+	o = strlen(dst);
+	for (; *why && o + 2 < size; why++) {
+		if (in) {
+			if (*why == '>') {
+				dst[o++] = '>';
+				in = 0;
+			}
+			continue;
+		}
+		in = *why == '<';
+		dst[o++] = (unsigned char)*why < 32 ||
+		    (unsigned char)*why > 126 ? '?' : *why;
+	}
+	dst[o++] = '\n';
+	dst[o] = '\0';
+}
+
 int
 vcache_down_set(int root, const char *domain, int64_t until, const char *why)
 {
 	char	text[400];
-	size_t	i;
 
-	snprintf(text, sizeof(text), "%lld %s", (long long)until, why);
-	for (i = 0; text[i]; i++)
-		if ((unsigned char)text[i] < 32 || (unsigned char)text[i] > 126)
-			text[i] = '?';
-	strlcat(text, "\n", sizeof(text));
+	memo_line(text, sizeof(text), until, why);
 	return vcache_write(root, domain, ".down", text);
 }
 
@@ -117,4 +143,63 @@ vcache_slot(int root, const char *domain, unsigned max)
 	}
 	close(dfd);
 	return fd;
+}
+
+/*
+ * vcache_refused_set - the primary refuses this host's callouts:
+ * cache/D/.refused, "TIME REASON". Returns 1 when this call made it
+ * (the caller raises the alert: exactly one process does), 0 when it
+ * was there already, -1 with errno.
+ */
+int
+vcache_refused_set(int root, const char *domain, int64_t when,
+    const char *why)
+{
+	char	text[400];
+	int	dfd, fd, n, e;
+
+	memo_line(text, sizeof(text), when, why);
+	if ((dfd = vcache_folder(root, domain, 1)) == -1)
+		return -1;
+	fd = openat(dfd, ".refused", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600);
+	e = errno;
+	close(dfd);
+	if (fd == -1) {
+		errno = e;
+		return e == EEXIST ? 0 : -1;
+	}
+	n = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 1 : -1;
+	close(fd);
+	return n;
+}
+
+/* vcache_refused_get - 1 with its time and reason when it is there. */
+int
+vcache_refused_get(int root, const char *domain, int64_t *when, char *why,
+    size_t size)
+{
+	char	line[400], *sp;
+
+	if (domain[0] == '[' || vcache_read(root, domain, ".refused", line,
+	    sizeof(line)) == -1)
+		return 0;
+	*when = strtoll(line, &sp, 10);
+	strlcpy(why, *sp == ' ' ? sp + 1 : "", size);
+	return 1;
+}
+
+/* vcache_refused_clear - the primary answers callouts again. */
+int
+vcache_refused_clear(int root, const char *domain)
+{
+	int	dfd, r, e;
+
+	if ((dfd = vcache_folder(root, domain, 0)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	r = unlinkat(dfd, ".refused", 0) == -1 && errno != ENOENT ? -1 : 0;
+	e = errno;
+	close(dfd);
+	errno = e;
+	return r;
 }

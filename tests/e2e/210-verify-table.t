@@ -2,8 +2,10 @@
 # The cloudprotect decision, DESIGN.md's table row by row, through
 # snf-smtpd (the RCPT reply) and snf-verify (exit code and line): what
 # the primary says, what is recorded, what the sender is told; a failed
-# callout never touches a record. Also userprotect, unprotected domains
-# and bad addresses through snf-verify.
+# callout never touches a record, and an answer about one recipient (a
+# 4xx, a 5xx that is not "no such user") defers that recipient alone,
+# records nothing and is not taken for a primary that is down. Also
+# userprotect, unprotected domains and bad addresses through snf-verify.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sendlib.sh"
 . "$(dirname "$0")/verifylib.sh"
@@ -123,18 +125,49 @@ unavailable() {
 	is "$(rec_kind "$R" pos@example.net)" positive "$_l: show still says positive"
 }
 
+# about_this LABEL HOST:PORT FAKEDIR: an answer about the one recipient
+# that is not final (a 4xx, a 5xx that is not "no such user"): the RCPT
+# is deferred whatever the cache holds, nothing is recorded, and the
+# primary is not remembered as down, so the next address is asked too.
+about_this() {
+	_l=$1
+	set_primary "$R" "$2"
+	rm -f "$R"/cache/example.net/[0-9a-f]*
+	snf-verify -d "$R" add pos@example.net >/dev/null
+	snf-verify -d "$R" add neg@example.net negative >/dev/null
+	_ptext=$(rec_text "$R" pos@example.net)
+	_ntext=$(rec_text "$R" neg@example.net)
+	_c0=$(nconn "$3")
+	clear_down "$R"
+	rcpt_is "$R" pos@example.net "451 4.4.3 " "$_l: live positive: 451 4.4.3, deferred"
+	[ ! -f "$R/cache/example.net/.down" ]
+	ok $? "$_l: the primary is not remembered as down"
+	rcpt_is "$R" neg@example.net "451 4.4.3 " "$_l: live negative: 451 4.4.3, deferred"
+	rcpt_is "$R" none@example.net "451 4.4.3 " "$_l: no record: 451 4.4.3"
+	verify_is "$R" none@example.net 111 "defer none@example.net: primary said: " \
+	    "$_l: snf-verify exits 111 with the primary's words"
+	is "$(( $(nconn "$3") - _c0 ))" 4 "$_l: each decision made a callout"
+	is "$(rec_text "$R" pos@example.net)|$(rec_text "$R" neg@example.net)" \
+	    "$_ptext|$_ntext" "$_l: the records are untouched"
+	is "$(snf-verify -d "$R" show none@example.net; echo "exit $?")" \
+	    "$(printf 'example.net\tnone@example.net\tnone\t0\nexit 100')" \
+	    "$_l: nothing recorded for the unknown address"
+	[ ! -f "$R/cache/example.net/.refused" ]
+	ok $? "$_l: the primary is not taken to refuse this host"
+}
+
 start_fake p450 --rcpt-code 450 || echo "# fakesmtp did not start"
-unavailable "450 to RCPT" "127.0.0.1:$FPORT" "$T/p450"
-is "$(nlog "$T/p450" '^RCPT TO:<pos@example.net>$')" 2 "450: the RCPT for pos@ was asked (twice)"
+about_this "450 to RCPT" "127.0.0.1:$FPORT" "$T/p450"
+is "$(nlog "$T/p450" '^RCPT TO:<pos@example.net>$')" 1 "450: the RCPT for pos@ was asked"
 
 start_fake p421 --rcpt-code 421 || echo "# fakesmtp did not start"
 unavailable "421 to RCPT" "127.0.0.1:$FPORT" "$T/p421"
 
 start_fake p554 --rcpt-code "554 5.7.1" || echo "# fakesmtp did not start"
-unavailable "554 5.7.1 (policy) to RCPT" "127.0.0.1:$FPORT" "$T/p554"
+about_this "554 5.7.1 (a policy about the recipient) to RCPT" "127.0.0.1:$FPORT" "$T/p554"
 
 start_fake p552 --rcpt-code "550 5.2.1" || echo "# fakesmtp did not start"
-unavailable "550 5.2.1 (mailbox disabled, not unknown)" "127.0.0.1:$FPORT" "$T/p552"
+about_this "550 5.2.1 (mailbox disabled, not unknown)" "127.0.0.1:$FPORT" "$T/p552"
 
 start_fake pmail --mail-code "550 5.7.1" || echo "# fakesmtp did not start"
 unavailable "5xx to MAIL" "127.0.0.1:$FPORT" "$T/pmail"

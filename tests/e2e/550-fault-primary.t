@@ -152,15 +152,15 @@ is "$(grep -h '^Message-ID:' "$T"/good/msg.[0-9]* | sort -u | wc -l | tr -d ' ')
 is "$(queue_count "$R" origin.test)" 0 "no report was ever queued"
 stop_pid "$FPID" 5
 
-# for contrast, a well-formed permanent refusal: 5xx to MAIL FROM is a
-# bounce (the harness above would have seen one)
-start_fake refuse --mail-code "550 5.7.1" || echo "# fakesmtp did not start"
+# for contrast, a well-formed permanent refusal of the recipient (550
+# 5.1.1 to RCPT) is a bounce (the harness above would have seen one)
+start_fake refuse --rcpt-code "550 5.1.1" || echo "# fakesmtp did not start"
 primary "$R" "127.0.0.1:$FPORT"
 queue refuse
 send1 "$R" example.com
 is "$(queue_count "$R" example.com),$(queue_count "$R" origin.test)" "0,1" \
-    "a well-formed 550 5.7.1 to MAIL FROM: the message is returned (one report), not kept"
-grep -q 'bounced id=.* to=<bob@example.com> .*reply=550\\s5.7.1' "$T/send1.log"
+    "a well-formed 550 5.1.1 to RCPT: the message is returned (one report), not kept"
+grep -q 'bounced id=.* to=<bob@example.com> .*reply=550\\s5.1.1' "$T/send1.log"
 ok $? "... log: bounced"
 stop_pid "$FPID" 5
 empty_queue "$R"

@@ -201,7 +201,7 @@ for d, dirs, files in os.walk(top):
             continue
         if os.path.islink(p) or not os.path.isfile(p):
             bad.append('not a plain file: %r' % f)
-        elif f in ('.down', '.catchall') or re.fullmatch(r'\.slot\.\d+', f):
+        elif f in ('.down', '.catchall', '.refused') or re.fullmatch(r'\.slot\.\d+', f):
             pass
         elif re.fullmatch(r'[0-9a-f]{64}', f):
             data = open(p, 'rb').read()

@@ -203,7 +203,7 @@ session_init(struct session *s, int tight)
 	s->timeout_ms = 3600 * 1000;	/* never reached: nothing waits */
 	s->errsleep_ms = 0;
 	s->greetdelay_ms = 0;
-	verify_init(&s->vf, rootfd);
+	verify_init(&s->vf, rootfd, rootpath);
 	s->vf.cache_only = 1;
 	outbuf_init(&s->out, outfd, s->timeout_ms);
 	inbuf_init(&s->in, cl.rd, &s->out);

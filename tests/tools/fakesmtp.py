@@ -29,6 +29,10 @@ Behaviour:
   --mail-code CODE   answer MAIL with CODE
   --no-greet         accept connections, read what comes, never greet
   --rcpt-delay SECS  wait SECS before answering each RCPT
+  --text TEXT        the words after the code of the refusals above
+                     (greet, mail, rcpt and data codes) ["refused";
+                     "NAME go away" for the greeting]
+  --ehlo-code CODE   answer EHLO and HELO with CODE
 
 Every RCPT command is a "RCPT ..." line of OUT/log (count them). The
 connections open right now are in OUT/conns, the most open at once so
@@ -103,7 +107,7 @@ class Handler(socketserver.StreamRequestHandler):
             self.rfile.read()
             return
         if a.greet:
-            self.reply('%s %s go away' % (a.greet, a.name))
+            self.reply('%s %s' % (a.greet, a.text or a.name + ' go away'))
             return
         self.reply('220 %s ESMTP fake' % a.name)
         env = []
@@ -114,7 +118,9 @@ class Handler(socketserver.StreamRequestHandler):
                 return
             log(a, cmd)
             verb = cmd[:4].upper()
-            if verb == 'EHLO' and a.no_ehlo:
+            if verb in ('EHLO', 'HELO') and a.ehlo_code:
+                self.reply('%s %s' % (a.ehlo_code, a.text or 'refused'))
+            elif verb == 'EHLO' and a.no_ehlo:
                 self.reply('502 5.5.1 EHLO not implemented')
             elif verb == 'EHLO':
                 ext = ['8BITMIME', 'ENHANCEDSTATUSCODES']
@@ -131,7 +137,7 @@ class Handler(socketserver.StreamRequestHandler):
                 self.reply('250 %s' % a.name)
             elif verb == 'MAIL' and a.mail_code:
                 env = []
-                self.reply('%s refused' % a.mail_code)
+                self.reply('%s %s' % (a.mail_code, a.text or 'refused'))
             elif verb == 'MAIL':
                 env = [cmd]
                 self.reply('250 2.1.0 ok')
@@ -140,7 +146,8 @@ class Handler(socketserver.StreamRequestHandler):
                 if a.rcpt_delay:
                     time.sleep(a.rcpt_delay)
                 if a.rcpt_code:
-                    self.reply('%s <%s>: refused' % (a.rcpt_code, addr))
+                    self.reply('%s <%s>: %s' % (a.rcpt_code, addr,
+                                                a.text or 'refused'))
                 elif a.users is not None and addr not in a.users:
                     self.reply('550 5.1.1 <%s>: user unknown' % addr)
                 elif addr in a.reject:
@@ -178,7 +185,7 @@ class Handler(socketserver.StreamRequestHandler):
                     self.request.shutdown(socket.SHUT_RDWR)
                     return
                 if a.data_code:
-                    self.reply('%s refused' % a.data_code)
+                    self.reply('%s %s' % (a.data_code, a.text or 'refused'))
                     continue
                 base = os.path.join(a.dir, 'msg.%d' % n)
                 with open(base + '.env', 'w') as f:
@@ -218,6 +225,8 @@ def main():
     ap.add_argument('--drop-after-dot', type=int, default=0)
     ap.add_argument('--silent', action='store_true')
     ap.add_argument('--greet')
+    ap.add_argument('--text')
+    ap.add_argument('--ehlo-code')
     ap.add_argument('--data-code')
     ap.add_argument('--no-pipelining', action='store_true')
     ap.add_argument('--no-dsn', action='store_true')
