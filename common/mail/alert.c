@@ -1,5 +1,6 @@
 /*
- * alert.c - the alert program: domains/D/alert, else control/alert, an
+ * alert.c - the alert program, for a protected domain only:
+ * domains/D/alert, else control/alert, an
  * executable run with the facts in its environment (see snf-send(8)),
  * standard input from /dev/null, its output in the caller's log, and at
  * most ALERT_TIMEOUT seconds to run.
@@ -107,6 +108,13 @@ alert_run(const struct alert_ctx *c, const char *domain, const char *event,
 	pid_t	pid;
 	int	rc;
 
+	/* an outsider can make mail for any domain fail (a forged sender's
+	 * report): only the domains the operator protects page anyone */
+	if (domain_mode(c->root, domain) == DOMAIN_NONE) {
+		log_event("alert domain=%s event=%s skipped: not a protected "
+		    "domain", logesc(domain), event);
+		return;
+	}
 	if (program(c, domain, prog, sizeof(prog)) == -1) {
 		log_event("alert domain=%s event=%s program=none", domain, event);
 		return;

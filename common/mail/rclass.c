@@ -91,6 +91,11 @@ rclass(int stage, int code, const char *text)
 
 	if (code >= 200 && code < 400)
 		return RC_OK;
+	/* Postfix defers unauthorised relaying (454 4.7.1 Relay access
+	 * denied): still a refusal of this host, only not a final one */
+	if (code >= 400 && code < 500 && code != 421 &&
+	    (stage == RS_MAIL || stage == RS_RCPT) && names_client(text))
+		return RC_REFUSED;
 	if (code < 500)			/* 4xx, 421, or no reply at all */
 		return RC_TEMP;
 	enh = smtpc_enhanced(text, buf, sizeof(buf));

@@ -70,7 +70,12 @@ static const struct rcase rows[] = {
 	    "rejected: Access denied", RC_PERM },
 	{ RS_RCPT, 550, "550 5.4.1 Recipient address rejected: Access "
 	    "denied. AS(201806281)", RC_PERM },
-	/* RCPT: refusals of this host */
+	/* RCPT: refusals of this host, final or not */
+	{ RS_RCPT, 454, "454 4.7.1 <bob@example.com>: Relay access denied",
+	    RC_REFUSED },
+	{ RS_MAIL, 450, "450 4.7.1 Client host rejected: cannot find your "
+	    "hostname", RC_REFUSED },
+	{ RS_RCPT, 421, "421 4.7.0 relay closing", RC_TEMP },
 	{ RS_RCPT, 554, "554 5.7.1 <bob@example.com>: Relay access denied",
 	    RC_REFUSED },
 	{ RS_RCPT, 554, "554 5.7.1 <unknown[192.0.2.9]>: Client host "
