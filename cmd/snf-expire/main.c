@@ -18,6 +18,7 @@
 #include "die.h"
 #include "exitcodes.h"
 #include "rootdir.h"
+#include "tickets.h"
 #include "expire.h"
 
 static void
@@ -74,6 +75,15 @@ main(int argc, char **argv)
 		log_warn("unable to flush the queue folders");
 		c.failed = 1;
 	}
+	if (!c.dry && tlsio_available())
+		switch (tickets_rotate(c.root, c.now)) {
+		case 1:
+			log_event("rotated file=cache/.tls-tickets");
+			break;
+		case -1:
+			log_warn("unable to rotate cache/.tls-tickets");
+			c.failed = 1;
+		}
 	expire_queue(&c);
 	sweep_leftovers(&c, RD_TMP);
 	sweep_leftovers(&c, RD_STATE);

@@ -105,12 +105,13 @@ status_line(int root, const char *domain, size_t count,
 		st.since = when;
 	}
 	hold = domain_held(root, domain) == 1;
-	printf("%s\t%s\t%s\t%lld\t%s\t%zu\t%llu\t%lld\t%lld\t%s\t%s\n",
+	printf("%s\t%s\t%s\t%lld\t%s\t%zu\t%llu\t%lld\t%lld\t%s\t%s\t%s\n",
 	    domain, mode_name(root, domain), dstate_name(st.state),
 	    (long long)(st.since ? age_of(st.since, now) : 0), hold ? "held" :
 	    "-", count, bytes, (long long)oldest,
 	    (long long)(st.next > now ? st.next - now : 0),
-	    callout_state(root, domain, now), st.error);
+	    callout_state(root, domain, now), st.error,
+	    st.tls[0] ? st.tls : "-");
 }
 
 /* tally - count the items of one domain in one folder. */

@@ -68,7 +68,7 @@ to_host(struct sel *s, const struct qref *it, void *arg)
 	struct rcpt_result		*res;
 	const struct rcpt_result	*why;
 	struct qitem			 q;
-	char				 text[200];
+	char				 text[200], tls[200];
 	char				 refusal[SMTPC_TEXT_MAX + 1] = "";
 	int				 rc;
 
@@ -90,7 +90,8 @@ to_host(struct sel *s, const struct qref *it, void *arg)
 	rc = dlv_transaction(&r->s, &q, res);
 	if ((why = dlv_refusal(res, q.env.nrcpt)) != NULL)
 		strlcpy(refusal, why->text, sizeof(refusal));
-	dlv_apply(&r->c, it, &q, r->host, res, r->s.ext & SMTPC_DSN);
+	smtpc_tls_text(&r->s, tls, sizeof(tls));
+	dlv_apply(&r->c, it, &q, r->host, tls, res, r->s.ext & SMTPC_DSN);
 	outcome(text, sizeof(text), res, q.env.nrcpt);
 	say(s, "released", it, text);
 	free(res);
@@ -123,7 +124,7 @@ release_host(struct sel *s, struct rel *r)
 		die(SNF_EXIT_PERM, "not a host[:port]: %s", s->host);
 	rt.n = 1;
 	if (!s->dry) {
-		dlv_dialer(&r->c, &d);
+		dlv_dialer(&r->c, &d, NULL);
 		if (dial_route(&d, &rt, &r->s) == -1)
 			die(SNF_EXIT_TEMP, "cannot deliver to %s: %s", s->host,
 			    d.err);

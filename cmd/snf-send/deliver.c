@@ -71,7 +71,7 @@ bounce_all(struct dctx *c, struct qref *r, const struct qlist *l, int force,
 			continue;
 		if ((res = calloc(q.env.nrcpt, sizeof(*res))) != NULL) {
 			dlv_set_all(res, q.env.nrcpt, RS_RCPT, code, text);
-			if (dlv_apply(c, r, &q, "none", res, 0) == -1)
+			if (dlv_apply(c, r, &q, "none", NULL, res, 0) == -1)
 				k = l->n;	/* cannot record: stop */
 			free(res);
 		}
@@ -88,6 +88,7 @@ struct run {
 	int			 force;
 	unsigned		 part, nparts;
 	int			 took;		/* a transaction went through */
+	char			 tls[200];	/* the session's TLS, for the log */
 	char			 refusal[SMTPC_TEXT_MAX + 1];
 	int			 rstage;
 };
@@ -118,7 +119,8 @@ one_item(struct run *w, struct smtpc *s, size_t k, const char *host)
 		strlcpy(w->refusal, ref->text, sizeof(w->refusal));
 		w->rstage = ref->stage;
 	}
-	if (dlv_apply(w->c, w->r, &q, host, res, s->ext & SMTPC_DSN) == -1)
+	if (dlv_apply(w->c, w->r, &q, host, w->tls, res, s->ext & SMTPC_DSN) ==
+	    -1)
 		rc = -2;
 	free(res);
 	qitem_close(&q);
@@ -139,13 +141,16 @@ deliver_items(struct run *w, struct smtpc *s)
 	int	rc = 0;
 
 	snprintf(host, sizeof(host), "%s[%s]", s->host, s->addr);
+	smtpc_tls_text(s, w->tls, sizeof(w->tls));
 	for (k = 0; k < w->l->n && rc == 0 && !stopping; k++) {
 		if (!mine(w->c, &w->l->v[k], w->force, w->part, w->nparts,
 		    now))
 			continue;
 		rc = one_item(w, s, k, host);
-		if (rc == 0 && !w->took && w->part == 0)
+		if (rc == 0 && !w->took && w->part == 0) {
+			strlcpy(w->st->tls, w->tls, sizeof(w->st->tls));
 			state_ok(w->c, w->r->domain, w->st);
+		}
 		w->took |= rc == 0;
 	}
 	return rc;
@@ -173,8 +178,7 @@ writable(int dfd, const char *domain)
 static void
 dialed(struct run *w, const struct dial *d)
 {
-	char	err[SMTPC_TEXT_MAX + 400];
-	int	stage = d->stage == DIAL_GREETING ? RS_GREETING : RS_EHLO;
+	char	err[SMTPC_TEXT_MAX + 700];
 
 	if (d->stage == DIAL_ROUTE && d->route == ROUTE_NONE &&
 	    domain_mode(w->c->root, w->r->domain) == DOMAIN_NONE) {
@@ -182,10 +186,9 @@ dialed(struct run *w, const struct dial *d)
 		bounce_all(w->c, w->r, w->l, w->force, 550, err);
 	} else if (w->part != 0)
 		return;
-	else if ((d->stage == DIAL_GREETING || d->stage == DIAL_EHLO) &&
-	    rclass(stage, d->code, d->err) == RC_REFUSED)
-		state_refused(w->c, w->r->domain, w->st, rstage_name(stage),
-		    d->err);
+	else if (d->refused)
+		state_refused(w->c, w->r->domain, w->st,
+		    rstage_name(dial_rstage(d)), d->err);
 	else
 		state_fail(w->c, w->r->domain, w->st, d->err);
 }
@@ -196,10 +199,11 @@ session(struct run *w)
 {
 	struct dial	d;
 	struct smtpc	s;
-	char		err[SMTPC_TEXT_MAX + 400];
+	char		err[SMTPC_TEXT_MAX + 700];
 	int		rc;
 
-	dlv_dialer(w->c, &d);
+	dlv_dialer(w->c, &d, domain_mode(w->c->root, w->r->domain) ==
+	    DOMAIN_NONE ? NULL : w->r->domain);
 	if (dial_domain(&d, w->r->domain, &s) == -1) {
 		dialed(w, &d);
 		return 0;
@@ -222,8 +226,10 @@ session(struct run *w)
 	if (w->part == 0 && rc == 1)
 		state_refused(w->c, w->r->domain, w->st,
 		    rstage_name(w->rstage), w->refusal);
-	else if (w->part == 0 && !w->took)
+	else if (w->part == 0 && !w->took) {
+		smtpc_tls_text(&s, w->st->tls, sizeof(w->st->tls));
 		state_ok(w->c, w->r->domain, w->st);
+	}
 	return 0;
 }
 

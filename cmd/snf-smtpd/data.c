@@ -29,8 +29,10 @@ received(struct session *s, struct buf *b)
 		return -1;
 	if (s->host[0] && buf_printf(b, "%s ", s->host) == -1)
 		return -1;
+	/* RFC 3848: ESMTPS, the protocol and cipher in a comment */
 	if (buf_printf(b, "[%s])\r\n\tby %s (snf-smtpd) with %s", s->ip, s->me,
-	    s->esmtp ? "ESMTP" : "SMTP") == -1)
+	    s->tls ? "ESMTPS" : s->esmtp ? "ESMTP" : "SMTP") == -1 ||
+	    (s->tls && buf_printf(b, " (%s)", s->tlsinfo) == -1))
 		return -1;
 	if (s->nrcpt == 1 && buf_printf(b, "\r\n\tfor <%s>", s->rcpt[0].addr) == -1)
 		return -1;
@@ -155,10 +157,11 @@ finish(struct session *s, struct data_state *d, struct qsink *q,
 	if (st == SNF_EXIT_OK && q->reply[0] == 'K') {	/* as reply_queue */
 		s->msgs++;
 		s->junk = 0;
-		log_event("accept ip=%s from=<%s> rcpts=%u size=%llu ids=%s",
-		    s->ip, logesc(s->sender), s->nrcpt,
+		log_event("accept ip=%s from=<%s> rcpts=%u size=%llu ids=%s "
+		    "tls=%s", s->ip, logesc(s->sender), s->nrcpt,
 		    (unsigned long long)(d->size + hdrlen),
-		    q->reply[0] == 'K' ? logesc(q->reply + 2) : "-");
+		    q->reply[0] == 'K' ? logesc(q->reply + 2) : "-",
+		    s->tls ? logesc(s->tlsinfo) : "none");
 	}
 	reply_queue(s, st, q->reply);
 }

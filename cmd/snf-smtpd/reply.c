@@ -100,6 +100,11 @@ void
 session_close(struct session *s, const char *why)
 {
 	outbuf_flush(&s->out);
+	if (s->tls) {
+		tlsio_close(s->tls, mono_ms() + 1000);
+		tlsio_free(s->tls);
+		s->in.tls = s->out.tls = s->tls = NULL;
+	}
 	verify_close(&s->vf);
 	log_event("end ip=%s helo=%s msgs=%u errors=%u reason=%s", s->ip,
 	    s->helo[0] ? logesc(s->helo) : "-", s->msgs, s->errors,

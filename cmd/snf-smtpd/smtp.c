@@ -71,6 +71,8 @@ cmd_ehlo(struct session *s, const char *arg, size_t len)
 	reply(s, "250-SIZE %llu", (unsigned long long)s->databytes);
 	reply(s, "250-8BITMIME");
 	reply(s, "250-ETRN");
+	if (tls_offered(s))
+		reply(s, "250-STARTTLS");
 	reply(s, "250-ENHANCEDSTATUSCODES");
 	reply(s, "250 DSN");
 }
@@ -125,7 +127,7 @@ cmd_help(struct session *s, const char *arg, size_t len)
 	(void)arg;
 	(void)len;
 	reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP "
-	    "QUIT VRFY ETRN HELP; see snf-smtpd(8)");
+	    "QUIT VRFY ETRN STARTTLS HELP; see snf-smtpd(8)");
 }
 
 static void
@@ -172,7 +174,7 @@ static const struct {
 	{ "EXPN", cmd_notimpl, C_JUNK },
 	{ "BDAT", cmd_bdat, 0 },
 	{ "AUTH", cmd_auth, 0 },
-	{ "STARTTLS", cmd_notimpl, 0 },
+	{ "STARTTLS", cmd_starttls, 0 },
 	{ "ETRN", cmd_etrn, C_JUNK },
 	{ "TURN", cmd_notimpl, 0 },
 	{ "ATRN", cmd_notimpl, 0 },

@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "io.h"
 #include "param.h"
+#include "tlsio.h"
 #include "verify.h"
 
 /* Defaults; each has a control file (see snf-smtpd(8)). */
@@ -56,6 +57,9 @@ struct session {
 	char		 helo[256];
 	int		 greeted;	/* HELO or EHLO seen */
 	int		 esmtp;		/* EHLO: extensions offered */
+	struct tlsio	*tls;		/* after STARTTLS, else NULL */
+	char		 tlsinfo[160];	/* "version cipher bits" */
+	int		 tls_warned;	/* the key pair was found unreadable */
 	/* limits */
 	uint64_t	 databytes;
 	uint64_t	 minfree;
@@ -88,6 +92,10 @@ void	txn_reset(struct session *);
 int	path_arg(struct session *, const char *, size_t, const char *, int,
 	    struct addr *, const char **);
 void	cmd_mail(struct session *, const char *, size_t);
+
+/* starttls.c */
+int	tls_offered(struct session *);
+void	cmd_starttls(struct session *, const char *, size_t);
 
 /* etrn.c */
 void	cmd_etrn(struct session *, const char *, size_t);

@@ -105,12 +105,13 @@ limits(struct smtpc_timeouts *t, int64_t timeout)
 
 /* open_session - a place, then the primary: route, greet, EHLO, MAIL. */
 static int
-open_session(struct callout *co, int root, const char *domain,
-    const struct callout_limits *lim, int64_t until, char *why, size_t wn)
+open_session(struct callout *co, int root, const char *rootpath,
+    const char *domain, const struct callout_limits *lim, int64_t until,
+    char *why, size_t wn)
 {
 	struct dial	d;
 	char		me[256];
-	int		code, stage;
+	int		code;
 
 	if ((co->slot = vcache_slot(root, domain, lim->max_inflight)) == -1) {
 		snprintf(why, wn, "%u callouts to the primary already in flight",
@@ -125,13 +126,11 @@ open_session(struct callout *co, int root, const char *domain,
 	d.helo = me;
 	limits(&d.t, lim->timeout_ms);
 	d.until = until;
+	(void)tls_policy(&d, root, rootpath, domain);
 	if (dial_domain(&d, domain, &co->s) == -1) {
 		snprintf(why, wn, "%s%s", d.stage == DIAL_ROUTE ? "no route: " :
 		    "", d.err);
-		stage = d.stage == DIAL_GREETING ? RS_GREETING : RS_EHLO;
-		return (d.stage == DIAL_GREETING || d.stage == DIAL_EHLO) &&
-		    rclass(stage, d.code, d.err) == RC_REFUSED ? CO_REFUSED :
-		    CO_UNAVAILABLE;
+		return d.refused ? CO_REFUSED : CO_UNAVAILABLE;
 	}
 	if ((code = mail_from(co)) / 100 != 2) {
 		snprintf(why, wn, "%s[%s] said: %s", co->s.host, co->s.addr,
@@ -167,16 +166,17 @@ next_transaction(struct callout *co)
  * or the reason in why.
  */
 int
-callout_ask(struct callout *co, int root, const struct addr *a,
-    const struct callout_limits *lim, char *why, size_t wn)
+callout_ask(struct callout *co, int root, const char *rootpath,
+    const struct addr *a, const struct callout_limits *lim, char *why,
+    size_t wn)
 {
 	int64_t	until = mono_ms() + lim->total_ms;
 	int	code, r;
 
 	if (co->open && strcmp(co->domain, a->domain) != 0)
 		callout_close(co);
-	if (!co->open && (r = open_session(co, root, a->domain, lim, until,
-	    why, wn)) != CO_POSITIVE) {
+	if (!co->open && (r = open_session(co, root, rootpath, a->domain, lim,
+	    until, why, wn)) != CO_POSITIVE) {
 		callout_close(co);
 		return r;
 	}

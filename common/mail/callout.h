@@ -37,7 +37,7 @@ struct callout {		/* one connection, kept for the next RCPT */
 };
 
 void	callout_init(struct callout *);
-int	callout_ask(struct callout *, int, const struct addr *,
+int	callout_ask(struct callout *, int, const char *, const struct addr *,
 	    const struct callout_limits *, char *, size_t);
 void	callout_close(struct callout *);
 

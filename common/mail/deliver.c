@@ -65,14 +65,19 @@ dlv_settings(struct dctx *c)
 		c->backoff_max = c->backoff_min;
 }
 
-/* dlv_dialer - a session opener with the delivery's time limits. */
+/*
+ * dlv_dialer - a session opener with the delivery's time limits and the
+ * TLS level of mail to domain (NULL: another destination than a
+ * protected domain's primary, see tlspolicy.c).
+ */
 void
-dlv_dialer(const struct dctx *c, struct dial *d)
+dlv_dialer(const struct dctx *c, struct dial *d, const char *domain)
 {
 	memset(d, 0, sizeof(*d));
 	d->root = c->root;
 	d->helo = c->me;
 	d->t = c->t;
+	(void)tls_policy(d, c->root, c->rootpath, domain);
 }
 
 /*
@@ -100,7 +105,7 @@ dlv_delay(int64_t age, int64_t min, int64_t max)
  */
 int
 dlv_apply(struct dctx *c, const struct qref *ref, struct qitem *q,
-    const char *host, struct rcpt_result *res, int dsn_ext)
+    const char *host, const char *tls, struct rcpt_result *res, int dsn_ext)
 {
 	struct envelope	 keep = q->env;
 	struct env_rcpt	*kr;
@@ -126,9 +131,9 @@ dlv_apply(struct dctx *c, const struct qref *ref, struct qitem *q,
 		const char *what = res[i].cls == RC_OK ? "delivered" :
 		    res[i].cls == RC_PERM ? "bounced" : "deferred";
 
-		log_event("%s id=%s to=<%s> relay=%s reply=%s", what, id,
+		log_event("%s id=%s to=<%s> relay=%s reply=%s tls=%s", what, id,
 		    logesc(q->env.rcpt[i].addr), logesc(host),
-		    logesc(res[i].text));
+		    logesc(res[i].text), tls ? logesc(tls) : "none");
 		if (res[i].cls == RC_OK)
 			done++;
 		else if (res[i].cls != RC_PERM)

@@ -14,7 +14,7 @@
 #include "qupdate.h"
 
 void	dlv_settings(struct dctx *);
-void	dlv_dialer(const struct dctx *, struct dial *);
+void	dlv_dialer(const struct dctx *, struct dial *, const char *);
 int64_t	dlv_delay(int64_t, int64_t, int64_t);
 int	dlv_claim(const struct qref *, struct qitem *);
 
@@ -24,6 +24,6 @@ void	dlv_set_all(struct rcpt_result *, size_t, int, int, const char *);
 const struct rcpt_result *dlv_refusal(const struct rcpt_result *, size_t);
 int	dlv_transaction(struct smtpc *, struct qitem *, struct rcpt_result *);
 int	dlv_apply(struct dctx *, const struct qref *, struct qitem *,
-	    const char *, struct rcpt_result *, int);
+	    const char *, const char *, struct rcpt_result *, int);
 
 #endif

@@ -73,6 +73,8 @@ state_read(int root, const char *domain, struct dstate *st)
 			st->over = num(eq) != 0;
 		else if (strcmp(line, "error") == 0)
 			strlcpy(st->error, eq, sizeof(st->error));
+		else if (strcmp(line, "tls") == 0)
+			strlcpy(st->tls, eq, sizeof(st->tls));
 	}
 }
 
@@ -89,12 +91,13 @@ state_write(int root, const char *domain, const struct dstate *st)
 	buf_init(&b, 0);
 	r = buf_printf(&b, "state=%s\nsince=%lld\nfails=%u\nnext=%lld\n"
 	    "tried=%lld\ncount=%llu\nbytes=%llu\noldest=%lld\nover=%d\n"
-	    "error=%s\n",
+	    "error=%s\ntls=%s\n",
 	    dstate_name(st->state),
 	    (long long)st->since, st->fails, (long long)st->next,
 	    (long long)st->tried,
 	    (unsigned long long)st->count, (unsigned long long)st->bytes,
-	    (long long)st->oldest, st->over, st->error);
+	    (long long)st->oldest, st->over, st->error,
+	    st->tls[0] ? st->tls : "-");
 	if (r == 0)
 		r = file_replace(dfd, domain, b.p, b.len, NULL);
 	if (r == -1)

@@ -24,6 +24,7 @@ struct dstate {
 	int64_t		oldest;		/* arrival of the oldest waiting */
 	int		over;		/* above the alert threshold */
 	char		error[300];	/* the last error */
+	char		tls[200];	/* TLS of the last session that worked */
 };
 
 const char	*dstate_name(int);

@@ -43,6 +43,8 @@ ehlo_ext(struct smtpc *c, const char *kw)
 		c->ext |= SMTPC_DSN;
 	else if (strcasecmp(kw, "ENHANCEDSTATUSCODES") == 0)
 		c->ext |= SMTPC_ENHANCED;
+	else if (strcasecmp(kw, "STARTTLS") == 0)
+		c->ext |= SMTPC_STARTTLS;
 	else if (strncasecmp(kw, "SIZE", 4) == 0 && (kw[4] == '\0' ||
 	    kw[4] == ' ')) {
 		c->ext |= SMTPC_SIZE;
@@ -93,3 +95,52 @@ smtpc_ehlo(struct smtpc *c, const char *me)
 	return smtpc_reply(c, smtpc_deadline(c, c->t.helo));
 }
 
+
+/*
+ * smtpc_starttls - STARTTLS (RFC 3207) on a session that has said EHLO,
+ * then EHLO again over TLS, as the server forgets what came before.
+ * Returns 0 encrypted, 1 when the server did not say 220 (its reply in
+ * c->code and c->text: the session goes on in clear text), -1 when the
+ * handshake or what follows failed (the connection is unusable).
+ */
+int
+smtpc_starttls(struct smtpc *c, const struct tlsio_client *tc, const char *me)
+{
+	char	err[SMTPC_TEXT_MAX + 1];
+	int	code;
+
+	if (smtpc_send(c, "STARTTLS") == -1)
+		return -1;
+	code = smtpc_reply(c, smtpc_deadline(c, c->t.helo));
+	if (code == -1)
+		return -1;
+	if (code != 220)
+		return 1;
+	/* anything the server sent behind its 220 is not read as TLS */
+	c->in.r = c->in.w = 0;
+	if (tlsio_client(&c->tls, tc, c->fd, err, sizeof(err)) == -1 ||
+	    tlsio_handshake(c->tls, smtpc_deadline(c, c->t.greeting), err,
+	    sizeof(err)) == -1) {
+		smtpc_fail(c, err);
+		return -1;
+	}
+	c->in.tls = c->out.tls = c->tls;
+	tlsio_get_info(c->tls, &c->tlsinfo);
+	c->ext = 0;
+	c->maxsize = 0;
+	code = smtpc_ehlo(c, me);
+	return code / 100 == 2 ? 0 : -1;
+}
+
+/* smtpc_tls_text - "TLSv1.3/CIPHER/256/verified", or "none" in clear. */
+void
+smtpc_tls_text(const struct smtpc *c, char *buf, size_t size)
+{
+	if (c->tls == NULL) {
+		strlcpy(buf, "none", size);
+		return;
+	}
+	snprintf(buf, size, "%s/%s/%d/%s", c->tlsinfo.version,
+	    c->tlsinfo.cipher, c->tlsinfo.bits, c->tlsinfo.verified ?
+	    "verified" : "unverified");
+}

@@ -117,6 +117,8 @@ smtpc_connect(struct smtpc *c, const char *host, const char *port)
 	c->maxsize = 0;
 	c->code = -1;
 	c->text[0] = '\0';
+	c->tls = NULL;
+	memset(&c->tlsinfo, 0, sizeof(c->tlsinfo));
 	strlcpy(c->host, host, sizeof(c->host));
 	if (resolve_host(host, (unsigned short)strtoul(port, NULL, 10), &r, why,
 	    sizeof(why)) <= 0)
@@ -325,12 +327,17 @@ smtpc_quit(struct smtpc *c)
 		return;
 	if (smtpc_send(c, "QUIT") == 0 && outbuf_flush(&c->out) == 0)
 		(void)smtpc_reply(c, smtpc_deadline(c, c->t.quit));
+	if (c->tls)
+		tlsio_close(c->tls, smtpc_deadline(c, c->t.quit));
 	smtpc_close(c);
 }
 
 void
 smtpc_close(struct smtpc *c)
 {
+	if (c->tls)
+		tlsio_free(c->tls);
+	c->tls = c->in.tls = c->out.tls = NULL;
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;

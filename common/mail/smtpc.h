@@ -12,6 +12,7 @@
 
 #include "io.h"
 #include "queue.h"
+#include "tlsio.h"
 
 #define SMTPC_TEXT_MAX		1000	/* reply text kept for logs, DSNs */
 #define SMTPC_LINES_MAX		100	/* reply lines before we give up */
@@ -22,6 +23,7 @@
 #define SMTPC_8BITMIME		0x04
 #define SMTPC_DSN		0x08
 #define SMTPC_ENHANCED		0x10
+#define SMTPC_STARTTLS		0x20
 
 struct smtpc_timeouts {		/* milliseconds, RFC 5321 4.5.3.2 */
 	int64_t	connect, greeting, helo, mail, rcpt, data_init, data_block,
@@ -40,6 +42,8 @@ struct smtpc {
 	uint64_t	 maxsize;	/* SIZE limit, 0 none */
 	int		 code;		/* last reply code, -1 none */
 	char		 text[SMTPC_TEXT_MAX + 1];	/* last reply */
+	struct tlsio	*tls;		/* after STARTTLS, else NULL */
+	struct tlsio_info tlsinfo;
 };
 
 void	smtpc_timeouts_default(struct smtpc_timeouts *);
@@ -50,6 +54,9 @@ int64_t	smtpc_deadline(const struct smtpc *, int64_t);
 int	smtpc_parse_line(const char *, size_t, int *, int *);
 int	smtpc_greeting(struct smtpc *, const char *const *, int);
 int	smtpc_ehlo(struct smtpc *, const char *);
+int	smtpc_starttls(struct smtpc *, const struct tlsio_client *,
+	    const char *);
+void	smtpc_tls_text(const struct smtpc *, char *, size_t);
 int	smtpc_send(struct smtpc *, const char *, ...)
 	    __attribute__((__format__(printf, 2, 3)));
 int	smtpc_data(struct smtpc *, struct qbody *);

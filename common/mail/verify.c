@@ -219,7 +219,8 @@ cloud(struct verifier *v, const struct addr *a, char *why, size_t wn)
 		strlcat(reason, " (remembered as down)", sizeof(reason));
 		return from_cache(&rec, age, &vs, reason, why, wn);
 	}
-	r = callout_ask(&v->co, v->root, a, &vs.lim, reason, sizeof(reason));
+	r = callout_ask(&v->co, v->root, v->rootpath, a, &vs.lim, reason,
+	    sizeof(reason));
 	if (r == CO_POSITIVE) {
 		if (v->co.catchall != 1)
 			vcache_put(v->root, a->domain, key, VREC_POSITIVE, now);

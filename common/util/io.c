@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "tlsio.h"
 
 int64_t
 mono_ms(void)
@@ -72,6 +73,7 @@ void
 outbuf_init(struct outbuf *o, int fd, int64_t timeout)
 {
 	o->fd = fd;
+	o->tls = NULL;
 	o->err = 0;
 	o->timeout = timeout;
 	o->n = 0;
@@ -86,7 +88,8 @@ outbuf_flush(struct outbuf *o)
 	}
 	if (o->n == 0)
 		return 0;
-	if (write_deadline(o->fd, o->b, o->n, mono_ms() + o->timeout) == -1) {
+	if ((o->tls ? tlsio_write(o->tls, o->b, o->n, mono_ms() + o->timeout) :
+	    write_deadline(o->fd, o->b, o->n, mono_ms() + o->timeout)) == -1) {
 		o->err = errno;
 		return -1;
 	}
@@ -124,6 +127,7 @@ void
 inbuf_init(struct inbuf *in, int fd, struct outbuf *flush)
 {
 	in->fd = fd;
+	in->tls = NULL;
 	in->eof = 0;
 	in->r = in->w = 0;
 	in->flush = flush;
@@ -153,6 +157,14 @@ inbuf_fill(struct inbuf *in, int64_t deadline)
 		return 0;
 	if (in->flush && outbuf_flush(in->flush) == -1)
 		return -1;
+	if (in->tls) {
+		if ((n = tlsio_read(in->tls, in->b + in->w, sizeof(in->b) - in->w,
+		    deadline)) > 0)
+			in->w += (size_t)n;
+		else if (n == 0)
+			in->eof = 1;
+		return n;
+	}
 	for (;;) {
 		n = read(in->fd, in->b + in->w, sizeof(in->b) - in->w);
 		if (n > 0) {

@@ -6,7 +6,9 @@
  * outbuf that is flushed before the inbuf blocks (replies go out before
  * we wait for more commands, which makes pipelining work).
  * The fds must be non-blocking (O_NONBLOCK): a read or write is tried
- * first and waited for in poll(2) only when it would block.
+ * first and waited for in poll(2) only when it would block. A buffer
+ * with tls set reads or writes through it (tlsio.h), with the same
+ * deadlines.
  */
 #ifndef SNF_IO_H
 #define SNF_IO_H
@@ -17,10 +19,13 @@
 
 #define IO_BUFSIZE	16384
 
+struct tlsio;
+
 int64_t	mono_ms(void);
 
 struct outbuf {
 	int	fd;
+	struct tlsio *tls;	/* writes go through TLS, when set */
 	int	err;		/* sticky errno of the first failed write */
 	int64_t	timeout;	/* ms allowed for one flush */
 	size_t	n;
@@ -29,6 +34,7 @@ struct outbuf {
 
 struct inbuf {
 	int		 fd;
+	struct tlsio	*tls;	/* reads come through TLS, when set */
 	int		 eof;
 	size_t		 r, w;
 	struct outbuf	*flush;	/* flushed before blocking, may be NULL */

@@ -65,7 +65,7 @@ esac
 
 sq "$R" status
 is "$QRC" 0 "status: exit 0"
-is "$(awk -F'\t' '{ print NF }' "$T/out" | tr '\n' ' ')" "11 11 11 11 " "4 lines of 11 fields each"
+is "$(awk -F'\t' '{ print NF }' "$T/out" | tr '\n' ' ')" "12 12 12 12 " "4 lines of 12 fields each"
 is "$(cut -f1 "$T/out" | tr '\n' ' ')" "example.com example.net example.org origin.test " \
     "every domain protected or with mail, by name"
 sz() { stat -c %s "$(item "$R" "$1")"; }
