@@ -208,9 +208,9 @@ touch "$R/domains/example.org/hold"
 snf-queue -d "$R" status >"$T/status"
 ok $? "status exits 0"
 # snf-queue(8): domain, mode, state, since, held, messages, bytes,
-# oldest age, next attempt, last error
-is "$(awk -F'\t' '{ print NF }' "$T/status" | sort -u)" 11 \
-    "status: 11 columns on every line"
+# oldest age, next attempt, callouts, last error, TLS of the last session
+is "$(awk -F'\t' '{ print NF }' "$T/status" | sort -u)" 12 \
+    "status: 12 columns on every line"
 cut -f1 "$T/status" | tr '\n' ' ' >"$T/doms"
 is "$(cat "$T/doms")" "example.com example.net example.org other.test " \
     "status: every protected or queued domain, sorted"
@@ -222,19 +222,19 @@ line() {	# line DOMAIN: its status line with the oldest age cut out
 	awk -F'\t' -v OFS='\t' -v d="$1" '$1 == d { $8 = "AGE"; print }' "$T/status"
 }
 is "$(line example.com)" \
-    "$(printf 'example.com\tuserprotect\tunknown\t0\t-\t3\t%s\tAGE\t0\t-\t' "$(sum example.com)")" \
+    "$(printf 'example.com\tuserprotect\tunknown\t0\t-\t3\t%s\tAGE\t0\t-\t\t-' "$(sum example.com)")" \
     "status example.com: userprotect, never tried, 3 messages and their bytes"
 age=$(awk -F'\t' '$1 == "example.com" { print $8 }' "$T/status")
 [ "$age" -ge 3600 ] && [ "$age" -le 3660 ]
 ok $? "status example.com: the oldest is an hour old (got $age)"
 is "$(line example.org)" \
-    "$(printf 'example.org\tuserprotect\tunknown\t0\theld\t1\t%s\tAGE\t0\t-\t' "$(sum example.org)")" \
+    "$(printf 'example.org\tuserprotect\tunknown\t0\theld\t1\t%s\tAGE\t0\t-\t\t-' "$(sum example.org)")" \
     "status example.org: held, 1 message and its bytes"
 age=$(awk -F'\t' '$1 == "example.org" { print $8 }' "$T/status")
 [ "$age" -ge 0 ] && [ "$age" -le 60 ]
 ok $? "status example.org: age of a fresh message ($age)"
 is "$(awk -F'\t' '$1 == "example.net"' "$T/status")" \
-    "$(printf 'example.net\tcloudprotect\tunknown\t0\t-\t0\t0\t0\t0\t-\t')" \
+    "$(printf 'example.net\tcloudprotect\tunknown\t0\t-\t0\t0\t0\t0\t-\t\t-')" \
     "status example.net: cloudprotect, nothing queued, all zero"
 is "$(line other.test | cut -f1,2,6,7)" \
     "$(printf 'other.test\t-\t1\t%s' "$(sum other.test)")" \

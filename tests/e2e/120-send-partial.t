@@ -30,7 +30,7 @@ is "$(cat "$F/msg.1.env" 2>/dev/null)" "$(printf '%s\n' \
     'MAIL FROM:<sender@origin.test>' 'RCPT TO:<alice@example.com>')" \
     "it went to alice (bob was refused)"
 is "$(queue_count "$R" example.com)" 0 "the item left the queue"
-grep -q '^snf-send\[[0-9]*\]: bounced id=[0-9.a-f]* to=<bob@example.com> relay=127.0.0.1\[127.0.0.1\] reply=550\\s5.1.1\\s<bob@example.com>:\\sno\\ssuch\\suser$' \
+grep -q '^snf-send\[[0-9]*\]: bounced id=[0-9.a-f]* to=<bob@example.com> relay=127.0.0.1\[127.0.0.1\] reply=550\\s5.1.1\\s<bob@example.com>:\\sno\\ssuch\\suser tls=none$' \
     "$T/send1.log"
 ok $? "log: bounced ... to=<bob@example.com> ... reply=550 5.1.1 ..."
 grep -q '^snf-send\[[0-9]*\]: report to=<sender@origin.test> action=failed rcpts=1 ids=' \
