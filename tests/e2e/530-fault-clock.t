@@ -44,7 +44,7 @@ if ! command -v faketime >/dev/null 2>&1 || [ -z "$LIBFT" ]; then
 fi
 if ! dyn_build; then
 	skip "wall clock steps" "the programs are static and a dynamic build failed: libfaketime cannot reach them"
-	sed 's/^/# /' "$T/dyn.log" 2>/dev/null | tail -n 5
+	sed 's/^/# /' "$DYN_LOG" 2>/dev/null | tail -n 5
 	done_testing
 	exit
 fi
@@ -170,8 +170,8 @@ mail_in "$R" sender@origin.test alice@example.com "$T/m2"
 send1 "$R"
 is "$(state_get "$R" state)" down "the primary is down: the domain is marked down (backoff 1-2 s)"
 start_fake back --port "$P2" || echo "# fakesmtp did not start"
-sleep 3
-ft -1d snf-send -d "$R" -1 2>"$T/send1.log"
+# 3 s later (past backoff_max), with the clock stepped back a day
+ft -$((DAY - 3)) snf-send -d "$R" -1 2>"$T/send1.log"
 is "$(nmsgs "$T/back"),$(queue_count "$R")" "1,0" \
     "clock stepped back a day: the domain is tried again within backoff_max, its mail delivered"
 stop_pid "$FPID" 5
