@@ -33,11 +33,7 @@ DAY=86400
 R=$T/root
 mkroot "$R"
 
-LIBFT=
-for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
-	[ -f "$f" ] && LIBFT=$f && break
-done
-if ! command -v faketime >/dev/null 2>&1 || [ -z "$LIBFT" ]; then
+if ! libft; then
 	skip "wall clock steps" "faketime is not installed (scripts/install-deps)"
 	done_testing
 	exit
@@ -52,15 +48,16 @@ fi
 # static ones, a private build of the same source, linked dynamically
 PATH=$DYN:$PATH
 export PATH
+ft_hold	# one shared memory object for libfaketime, removed at the end
 ldd "$(command -v snf-smtpd)" 2>&1 | grep -q 'libc\.so'
 ok $? "the programs under test are linked dynamically ($(dirname "$(command -v snf-smtpd)"))"
 
-# ft SPEC CMD...: CMD under a wall clock moved by SPEC (faketime -f), the
-# monotonic clock untouched.
+# ft SPEC CMD...: CMD under a wall clock moved by SPEC (as faketime -f
+# does), the monotonic clock untouched.
 ft() {
 	_spec=$1
 	shift
-	faketime --exclude-monotonic -f "$_spec" "$@"
+	env LD_PRELOAD="$LIBFT" FAKETIME="$_spec" FAKETIME_DONT_FAKE_MONOTONIC=1 "$@"
 }
 
 # jumping CMD...: CMD with the wall clock read from $T/clock at every

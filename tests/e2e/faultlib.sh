@@ -146,9 +146,11 @@ tmp_leftovers() {
 # (faketime, on a dynamically linked snf-expire), would remove, one path
 # a line, sorted; "-" when that cannot be run.
 sweepable() {
-	if command -v faketime >/dev/null 2>&1 &&
-	    command -v snf-expire >/dev/null 2>&1 && dyn_build; then
-		faketime -f '+2d' "$DYN/snf-expire" -d "$1" -n 2>/dev/null |
+	if libft && command -v snf-expire >/dev/null 2>&1 && dyn_build; then
+		# libfaketime without the faketime program, which fails
+		# under clock_skip's libfaketime
+		env LD_PRELOAD="$LIBFT" FAKETIME=+2d \
+		    "$DYN/snf-expire" -d "$1" -n 2>/dev/null |
 		    sed -n 's/^would-remove	\(queue\/\(tmp\|state\)\/.*\)/\1/p' | sort
 	else
 		echo -

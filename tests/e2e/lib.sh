@@ -13,10 +13,12 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/snf-e2e.XXXXXX") || exit 111
 SERVER_PIDS=""
 MOUNTS=""
 cleanup() {
+	[ -n "${FT_HOLDER:-}" ] && : >"$T/ft.stop"	# see ft_hold
 	for p in $SERVER_PIDS; do
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	ft_release
 	for m in $MOUNTS; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 	done
@@ -300,6 +302,7 @@ clock_skip() {
 		return
 	fi
 	if [ "$CLOCK_AHEAD" = 0 ]; then
+		ft_hold
 		PATH=$DYN:$PATH
 		LD_PRELOAD=$LIBFT${LD_PRELOAD:+ $LD_PRELOAD}
 		export PATH LD_PRELOAD
@@ -307,6 +310,42 @@ clock_skip() {
 	CLOCK_AHEAD=$(awk -v a="$CLOCK_AHEAD" -v b="$1" 'BEGIN { print a + b }')
 	FAKETIME=+$CLOCK_AHEAD
 	export FAKETIME
+}
+
+# ft_hold: the faketime program, in the background until cleanup, holds
+# a semaphore and a shared memory object of libfaketime's, named in
+# FAKETIME_SHARED for the programs run after it. Without it, each
+# program that libfaketime reaches makes a pair of its own, named by its
+# pid, and none removes them: they pile up in /dev/shm, and the faketime
+# program fails when one has the name it wants (its pid, reused). The
+# faketime program removes its pair when its child ends (not on a
+# signal), which cleanup makes happen; ft_release removes what is left.
+ft_hold() {
+	faketime -f +0 sh -c 'printf "%s\n" "$FAKETIME_SHARED" >"$1.new" &&
+	    mv "$1.new" "$1"
+	    while [ ! -f "$2" ]; do sleep 0.2; done' sh "$T/ft.shared" "$T/ft.stop" \
+	    2>"$T/ft.err" &
+	FT_HOLDER=$!
+	if wait_for 5 test -s "$T/ft.shared"; then
+		FAKETIME_SHARED=$(cat "$T/ft.shared")
+		export FAKETIME_SHARED
+	else
+		echo "# ft_hold: no shared memory for libfaketime: $(head -n 1 "$T/ft.err")"
+	fi
+}
+
+# ft_release: the end of ft_hold (cleanup).
+ft_release() {
+	[ -n "${FT_HOLDER:-}" ] || return 0
+	: >"$T/ft.stop"
+	wait "$FT_HOLDER" 2>/dev/null
+	for _s in $(cat "$T/ft.shared" 2>/dev/null); do
+		case $_s in
+		/faketime_sem_[0-9]*) rm -f "/dev/shm/sem.${_s#/}" ;;
+		/faketime_shm_[0-9]*) rm -f "/dev/shm/${_s#/}" ;;
+		esac
+	done
+	FT_HOLDER=
 }
 
 # empty_queue DIR: remove every queued item (between independent checks).
