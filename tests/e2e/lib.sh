@@ -287,8 +287,9 @@ libft() {
 # wall-clock seconds (cache records, queue items, down memos, backoffs)
 # to pass, move the clocks that every program started from now on sees
 # SECONDS further ahead (libfaketime; skips add up). The offset stays
-# the same for the life of each program, so its time limits measure
-# what they did. (The monotonic clock moves too: with
+# the same for the life of each program (one started before a skip does
+# not see it), so its time limits measure what they did. (The monotonic
+# clock moves too: with
 # FAKETIME_DONT_FAKE_MONOTONIC, libfaketime 0.9.10 makes Python's
 # time.sleep fail with EINVAL.) Files keep the kernel's real times. From
 # the first skip on, the programs run are those of dyn_build, so that
