@@ -13,7 +13,6 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/snf-e2e.XXXXXX") || exit 111
 SERVER_PIDS=""
 MOUNTS=""
 cleanup() {
-	[ -n "${FT_HOLDER:-}" ] && : >"$T/ft.stop"	# see ft_hold
 	for p in $SERVER_PIDS; do
 		kill "$p" 2>/dev/null
 	done
@@ -313,40 +312,48 @@ clock_skip() {
 	export FAKETIME
 }
 
-# ft_hold: the faketime program, in the background until cleanup, holds
-# a semaphore and a shared memory object of libfaketime's, named in
-# FAKETIME_SHARED for the programs run after it. Without it, each
-# program that libfaketime reaches makes a pair of its own, named by its
-# pid, and none removes them: they pile up in /dev/shm, and the faketime
-# program fails when one has the name it wants (its pid, reused). The
-# faketime program removes its pair when its child ends (not on a
-# signal), which cleanup makes happen; ft_release removes what is left.
+# ft_hold: a semaphore and a shared memory object of libfaketime's for
+# the test, named in FAKETIME_SHARED for every program run after it;
+# ft_release (cleanup) removes them. Without them, each program that
+# libfaketime reaches makes a pair of its own, named by its pid, which
+# it removes at its exit only when it ends by exit(3) without exec'ing
+# another: the others pile up in /dev/shm, and the faketime program
+# fails when one has the name it wants (its pid, reused). libfaketime
+# makes the pair here, in a process that execs python3 (the pyenv shim)
+# or leaves by _exit(2). The semaphore is raised far above 1: each
+# program takes it around every stat(2) and gives it back, and one
+# killed in between would otherwise leave every later one waiting for
+# ever (the pair is otherwise used only for what offsets do not need).
 ft_hold() {
-	faketime -f +0 sh -c 'printf "%s\n" "$FAKETIME_SHARED" >"$1.new" &&
-	    mv "$1.new" "$1"
-	    while [ ! -f "$2" ]; do sleep 0.2; done' sh "$T/ft.shared" "$T/ft.stop" \
-	    2>"$T/ft.err" &
-	FT_HOLDER=$!
-	if wait_for 5 test -s "$T/ft.shared"; then
-		FAKETIME_SHARED=$(cat "$T/ft.shared")
+	FAKETIME_SHARED=$(env -u FAKETIME_SHARED LD_PRELOAD="$LIBFT" FAKETIME=+0 \
+	    python3 -c '
+import _multiprocessing, os
+s = os.environ.get("FAKETIME_SHARED", "")
+if s:
+    sem = _multiprocessing.SemLock._rebuild(0, 1, 1 << 30, s.split()[0])
+    for _ in range(100000):
+        sem.release()
+print(s, flush=True)
+os._exit(0)
+' 2>/dev/null)
+	FT_SHARED=$FAKETIME_SHARED
+	if [ -n "$FT_SHARED" ]; then
 		export FAKETIME_SHARED
 	else
-		echo "# ft_hold: no shared memory for libfaketime: $(head -n 1 "$T/ft.err")"
+		unset FAKETIME_SHARED
+		echo "# ft_hold: libfaketime made no shared memory"
 	fi
 }
 
-# ft_release: the end of ft_hold (cleanup).
+# ft_release: removes what ft_hold made (cleanup).
 ft_release() {
-	[ -n "${FT_HOLDER:-}" ] || return 0
-	: >"$T/ft.stop"
-	wait "$FT_HOLDER" 2>/dev/null
-	for _s in $(cat "$T/ft.shared" 2>/dev/null); do
+	for _s in ${FT_SHARED:-}; do
 		case $_s in
 		/faketime_sem_[0-9]*) rm -f "/dev/shm/sem.${_s#/}" ;;
 		/faketime_shm_[0-9]*) rm -f "/dev/shm/${_s#/}" ;;
 		esac
 	done
-	FT_HOLDER=
+	FT_SHARED=
 }
 
 # empty_queue DIR: remove every queued item (between independent checks).
