@@ -390,7 +390,7 @@ primary "$R" "127.0.0.1:$FPORT"
 printf '%s\n' 'Subject: for bob only' '' 'bob body' >"$T/data.4"
 mail_in "$R" sender@origin.test bob@example.com "$T/data.4"
 ok $? "a message for bob alone is accepted"
-sleep 1	# the next one is younger, so it comes second
+next_second	# the next one is younger, so it comes second
 mail_in "$R" sender@origin.test alice@example.com,bob@example.com "$T/data.3"
 ok $? "a message for alice and bob is accepted"
 send1 "$R" example.com

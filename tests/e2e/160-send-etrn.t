@@ -39,7 +39,7 @@ is "$(state_get "$R" state),$(state_get "$R" fails)" "down,8" \
 a=$(away)
 [ "$a" -ge 150 ]
 ok $? "the next attempt is minutes away (${a}s)"
-sleep 3	# longer ago than backoff_min
+clock_skip 3	# longer ago than backoff_min
 
 # the primary comes back; without ETRN the service would wait its minutes
 start_fake fs --port "$P" || echo "# fakesmtp did not start on port $P"
@@ -145,7 +145,7 @@ mail_in "$R" sender@origin.test alice@example.com "$T/d1"
 ok $? "message 4 accepted, the primary down again"
 fail_to 8
 start_fake fs3 --port "$P" || echo "# fakesmtp did not start on port $P"
-sleep 11	# longer ago than an ETRN must wait after an attempt (10 s)
+clock_skip 11	# longer ago than an ETRN must wait after an attempt (10 s)
 send1 "$R"
 is "$(nlog "$T/fs3" '^connect$')" 0 "a pass in backoff does not try"
 tcpchat_ok "ETRN example.com with no service running: 250" <<'EOF'

@@ -36,7 +36,7 @@ mail_in "$R" sender@origin.test alice@example.com "$T/d1"
 ok $? "message 1 accepted"
 mail_in "$R" sender@origin.test alice@example.com,bob@example.com "$T/d1"
 ok $? "message 2 accepted"
-sleep 1	# so that the oldest message is at least a second old
+next_second	# so that the oldest message is at least a second old
 
 # --- down ----------------------------------------------------------------
 t0=$(date +%s)

@@ -144,10 +144,10 @@ printf 'Subject: damaged body\n\nDAMAGE-ME in the body\n' >"$T/dmg"
 printf 'Subject: good one\n\ngood\n' >"$T/good"
 mail_in "$R" sender@origin.test alice@example.com "$T/dmg2"
 ok $? "message (to be damaged in its envelope) accepted"
-sleep 1	# items go oldest first (by id, which starts with the arrival time)
+next_second	# items go oldest first (by id, which starts with the arrival time)
 mail_in "$R" sender@origin.test alice@example.com "$T/dmg"
 ok $? "message (to be damaged in its body) accepted"
-sleep 1
+next_second
 mail_in "$R" sender@origin.test bob@example.com "$T/good"
 ok $? "a good message accepted"
 b=$(grep -l 'DAMAGE-ME' "$R"/queue/mail/example.com/*)

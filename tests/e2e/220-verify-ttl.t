@@ -42,7 +42,7 @@ is "$(nconn "$F") $(nrcpt "$F")" "2 3" "no callout for fresh records"
 is "$(rec_text "$R" alice@example.net)" "$A0" "fresh positive not rewritten"
 
 # older than the refresh age, primary up: checked again, record renewed
-sleep 5
+clock_skip 5
 verify_is "$R" alice@example.net 0 "accept alice@example.net: primary said: 250" \
     "positive older than positive_refresh: asked again"
 rcpt_is "$R" dave@example.net "550 5.1.1 " "negative older than negative_refresh: asked again (550)"
@@ -61,7 +61,7 @@ set_primary "$R" "$DOWN"
 next_second
 snf-verify -d "$R" add bob@example.net >/dev/null
 snf-verify -d "$R" add erin@example.net negative >/dev/null
-sleep 5
+clock_skip 5
 verify_like "$R" bob@example.net 0 "accept bob@example.net: cache positive, [5-9]s old (primary: *Connection refused)" \
     "stale but live positive, primary down: accept"
 rcpt_is "$R" bob@example.net "250 2.1.5 " "stale but live positive, primary down: 250 2.1.5"
@@ -69,7 +69,7 @@ verify_like "$R" erin@example.net 100 "reject erin@example.net: cache negative, 
     "stale but live negative, primary down: reject"
 rcpt_is "$R" erin@example.net "550 5.1.1 " "stale but live negative, primary down: 550 5.1.1"
 # past the time to live
-sleep 5
+clock_skip 5
 verify_is "$R" bob@example.net 111 "defer bob@example.net: no live record and the primary cannot answer" \
     "dead positive, primary down: defer"
 rcpt_is "$R" bob@example.net "451 4.4.3 " "dead positive, primary down: 451 4.4.3"

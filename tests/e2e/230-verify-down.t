@@ -97,7 +97,7 @@ grep -q 'callouts to the primary already in flight' "$T"/par.*
 ok $? "the others say the callouts are all in flight"
 
 # after callout_down, a new callout
-sleep 4.2
+clock_skip 4.2
 c0=$(nconn "$F")
 t0=$(now)
 snf-verify -d "$R" other1@example.net >/dev/null
@@ -108,7 +108,7 @@ lt 1.8 "$el"
 ok $? "... which waited for its timeout again (${el}s)"
 
 # the same through snf-smtpd
-sleep 4.2
+clock_skip 4.2
 rcpt_is "$R" user1@example.net "451 4.4.3 " "after callout_down: snf-smtpd calls out again (451)"
 is "$(( $(nconn "$F") - c0 ))" 2 "... one more connection"
 

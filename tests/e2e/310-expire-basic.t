@@ -22,7 +22,7 @@ ok $? "a message for alice and bob is accepted"
 item=$(qitem_for "$R" example.com)
 id=$(basename "$item")
 echo 1s >"$R/domains/example.com/lifetime"
-sleep 2
+clock_skip 2
 
 snapshot "$R" >"$T/before"
 expire "$R" -n
@@ -190,7 +190,7 @@ rm -rf "$R/queue/hold"
 # --- the clock stepped back: an arrival in the future is age 0 -------------
 echo 1s >"$R/domains/example.com/lifetime"
 fut=$(put_item "$R" example.com $((-10 * DAY)) sender@origin.test alice@example.com)
-sleep 2
+clock_skip 2
 expire "$R"
 is "$?$(cat "$T/exp.out")" 0 "an arrival 10 days ahead: not expired, with a lifetime of 1s"
 [ -f "$fut" ]
@@ -216,7 +216,7 @@ chat_ok "$R" "a bounce (MAIL FROM:<>) for alice is accepted" <<'EOF'
 > QUIT
 < 221
 EOF
-sleep 2
+clock_skip 2
 expire "$R"
 is "$?" 0 "null sender: exit 0"
 is "$(cut -f 1,3,5 "$T/exp.out")" "$(printf 'expired\texample.com\t<>')" \
@@ -246,7 +246,7 @@ chat_ok "$R" "NOTIFY=NEVER for alice, NOTIFY=SUCCESS,DELAY for bob" <<'EOF'
 > QUIT
 < 221
 EOF
-sleep 2
+clock_skip 2
 expire "$R"
 is "$?$(cut -f 1 "$T/exp.out")" 0expired "NOTIFY=NEVER and NOTIFY without FAILURE: expired"
 is "$(queue_count "$R")" 0 "no report queued"
@@ -274,7 +274,7 @@ chat_ok "$R" "NOTIFY=NEVER for alice, none for bob, RET=HDRS, ENVID, ORCPT" <<'E
 > QUIT
 < 221
 EOF
-sleep 2
+clock_skip 2
 expire "$R"
 is "$?" 0 "exit 0"
 is "$(nreports "$R")" 1 "one report"

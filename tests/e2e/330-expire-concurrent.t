@@ -35,7 +35,7 @@ queue_many "$R" 50 conc1
 ok $? "50 messages are accepted"
 is "$(queue_count "$R" example.com)" 50 "50 items in the queue"
 echo 1s >"$R/domains/example.com/lifetime"
-sleep 2
+clock_skip 2
 snf-expire -d "$R" >"$T/a.out" 2>"$T/a.log" &
 pa=$!
 snf-expire -d "$R" >"$T/b.out" 2>"$T/b.log" &
@@ -118,7 +118,7 @@ primary "$R" "127.0.0.1:$FPORT"
 queue_many "$R" 30 conc2
 ok $? "30 messages are accepted"
 echo 1s >"$R/domains/example.com/lifetime"
-sleep 2
+clock_skip 2
 snf-send -d "$R" -1 example.com 2>"$T/send.log" &
 ps=$!
 # once snf-send is under way, so that both find work

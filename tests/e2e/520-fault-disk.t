@@ -16,6 +16,7 @@
 #
 # SNF_FAULT_ROUNDS sets how long (seconds) the snf-send service runs on
 # each broken disk (default 6).
+# run.sh: alone (its bounds count deliveries in windows of seconds)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sendlib.sh"
 . "$(dirname "$0")/faultlib.sh"

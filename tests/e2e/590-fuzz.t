@@ -1,7 +1,10 @@
 #!/bin/sh
-# The libFuzzer targets, a short run each inside make check:
-# SNF_FUZZ_SECONDS per target (default 5; make fuzz runs longer, and CI
-# runs a minute each). Any crash fails. Skipped without clang.
+# The libFuzzer targets, a short run each in the slow run (run.sh
+# --slow, make check-slow): SNF_FUZZ_SECONDS per target (default 5;
+# make fuzz runs longer, and CI runs a minute each). Any crash fails.
+# Skipped without clang.
+# run.sh: slow only
+# run.sh: alone (it keeps a CPU busy: clang, then each target)
 . "$(dirname "$0")/lib.sh"
 
 secs=${SNF_FUZZ_SECONDS:-5}

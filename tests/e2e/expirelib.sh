@@ -9,13 +9,21 @@
 # ("" for the null sender), with the envelope lines LINES (e.g.
 # 'R HDRS\nE env1') before the recipients.
 # Its Subject and Message-ID say "held ID". Prints the item's path.
+# The random part of the ID comes from lib.sh's SEED when the test set
+# one (test_seed), the Nth item of the test using "SEED.N".
 put_item() {
-	python3 - "$@" <<'EOF'
+	PUT_SEED=${SEED:-} PUT_COUNT=$T/put_item.count python3 - "$@" <<'EOF'
 import os, random, sys, time, zlib
 root, dom, age, sender, rcpts = sys.argv[1:6]
 lines = sys.argv[6].replace("\\n", "\n") if len(sys.argv) > 6 else ""
 arr = int(time.time()) - int(age)
-iid = "%010d.%012x" % (arr, random.getrandbits(48))
+rng = random
+if os.environ.get("PUT_SEED"):
+    cf = os.environ["PUT_COUNT"]
+    n = int(open(cf).read()) + 1 if os.path.exists(cf) else 1
+    open(cf, "w").write("%d\n" % n)
+    rng = random.Random("%s.%d" % (os.environ["PUT_SEED"], n))
+iid = "%010d.%012x" % (arr, rng.getrandbits(48))
 body = ("Received: from client.test ([127.0.0.1])\r\n"
         "\tby mx.test.invalid (snf-smtpd) with ESMTP; now\r\n"
         "From: <%s>\r\nSubject: held %s\r\nMessage-ID: <%s@origin.test>\r\n"

@@ -140,41 +140,17 @@ tmp_leftovers() {
 	    find queue/state -type f -name '.*.tmp' 2>/dev/null ) | sort
 }
 
-# dyn_build: sets DYN to a folder of the programs linked dynamically, for
-# libfaketime (an LD_PRELOAD library, powerless on a static program):
-# bin/ itself when its programs are dynamic, else a private build of the
-# same source with ./configure --shared-libs in $T/dyn (a few seconds).
-# AddressSanitizer and libfaketime deadlock (ASan's allocator reads the
-# clock through libfaketime while libfaketime, not yet set up, allocates
-# to find its own symbols), so sanitized programs get the private build
-# too, without the sanitizers. Status 1 (DYN empty) when it fails.
-dyn_build() {
-	DYN=
-	_b=$(dirname "$(command -v snf-expire || command -v snf-send)")
-	if ! ldd "$_b/snf-send" 2>&1 | grep -q 'not a dynamic\|statically linked' &&
-	    ! grep -q __asan_init "$_b/snf-send"; then
-		DYN=$_b
-		return 0
-	fi
-	[ -x "$T/dyn/bin/snf-send" ] && DYN=$T/dyn/bin && return 0
-	mkdir -p "$T/dyn" || return 1
-	( cd "$SNF_TOP" && tar --exclude=./.git --exclude=./tests \
-	    --exclude=./bin --exclude='*.o' --exclude='*.a' -cf - . ) |
-	    ( cd "$T/dyn" && tar -xf - ) || return 1
-	( cd "$T/dyn" && env -u CFLAGS -u LDFLAGS CC=cc ./configure --shared-libs \
-	    >"$T/dyn.log" 2>&1 && make -s -j2 >>"$T/dyn.log" 2>&1 ) || return 1
-	ldd "$T/dyn/bin/snf-send" 2>&1 | grep -q 'not a dynamic\|statically linked' &&
-	    return 1
-	DYN=$T/dyn/bin
-}
+# dyn_build (lib.sh): the programs linked dynamically, for libfaketime.
 
 # sweepable DIR: the leftovers that snf-expire -n, run 2 days from now
 # (faketime, on a dynamically linked snf-expire), would remove, one path
 # a line, sorted; "-" when that cannot be run.
 sweepable() {
-	if command -v faketime >/dev/null 2>&1 &&
-	    command -v snf-expire >/dev/null 2>&1 && dyn_build; then
-		faketime -f '+2d' "$DYN/snf-expire" -d "$1" -n 2>/dev/null |
+	if libft && command -v snf-expire >/dev/null 2>&1 && dyn_build; then
+		# libfaketime without the faketime program, which fails
+		# under clock_skip's libfaketime
+		env LD_PRELOAD="$LIBFT" FAKETIME=+2d \
+		    "$DYN/snf-expire" -d "$1" -n 2>/dev/null |
 		    sed -n 's/^would-remove	\(queue\/\(tmp\|state\)\/.*\)/\1/p' | sort
 	else
 		echo -

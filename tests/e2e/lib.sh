@@ -17,6 +17,7 @@ cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	ft_release
 	for m in $MOUNTS; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 	done
@@ -193,6 +194,166 @@ wait_for() {
 		[ $_n -gt 0 ] || return 1
 		sleep 0.1
 	done
+}
+
+# next_second: sleep until just past the start of the next second, so
+# that an age in whole seconds is exact for a while, and so that what
+# comes next has a later arrival second (queue ids begin with it).
+next_second() {
+	python3 -c 'import time; time.sleep(1.05 - time.time() % 1)'
+}
+
+# slow_or SHORT LONG: LONG in the slow run (run.sh --slow sets
+# SNF_SLOW), SHORT in make check; for the lengths of the soak tests.
+slow_or() {
+	if [ -n "${SNF_SLOW:-}" ]; then
+		echo "$2"
+	else
+		echo "$1"
+	fi
+}
+
+# test_seed: SEED, the seed of the test's own random choices: $SNF_SEED
+# to replay a run, else a new one. Prints it as "# seed N".
+test_seed() {
+	SEED=${SNF_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+	case $SEED in
+	'' | *[!0-9]*) echo "# SNF_SEED is not a number: '$SEED'"; exit 100 ;;
+	esac
+	echo "# seed $SEED"
+}
+
+# dyn_build: sets DYN to a folder of the programs linked dynamically, for
+# libfaketime (an LD_PRELOAD library, powerless on a static program):
+# bin/ itself when its programs are dynamic, else a build of the same
+# source with ./configure --shared-libs (a few seconds), made once per
+# run of run.sh in $SNF_DYN_CACHE (under a lock, for the files that run
+# at once), or in $T/dyn when the test runs alone; its log is DYN_LOG.
+# AddressSanitizer and libfaketime deadlock (ASan's allocator reads the
+# clock through libfaketime while libfaketime, not yet set up, allocates
+# to find its own symbols), so sanitized programs get the private build
+# too, without the sanitizers. Status 1 (DYN empty) when it fails.
+dyn_build() {
+	[ -n "${DYN:-}" ] && [ -x "$DYN/snf-send" ] && return 0
+	DYN=
+	_b=$(dirname "$(command -v snf-expire || command -v snf-send)")
+	if ! ldd "$_b/snf-send" 2>&1 | grep -q 'not a dynamic\|statically linked' &&
+	    ! grep -q __asan_init "$_b/snf-send"; then
+		DYN=$_b
+		return 0
+	fi
+	_d=${SNF_DYN_CACHE:-$T/dyn}
+	DYN_LOG=$_d.log
+	if command -v flock >/dev/null 2>&1; then
+		( flock 9 && dyn_make "$_d" ) 9>"$_d.lock" || return 1
+	else
+		dyn_make "$_d" || return 1
+	fi
+	DYN=$_d/bin
+}
+
+# dyn_make DIR: the dynamic build of dyn_build in DIR, unless there is
+# one already (or one failed already).
+dyn_make() {
+	[ -x "$1/bin/snf-send" ] && return 0
+	[ ! -f "$1.failed" ] || return 1
+	rm -rf "$1"
+	mkdir -p "$1" || return 1
+	if ! { ( cd "$SNF_TOP" && tar --exclude=./.git --exclude=./tests \
+	    --exclude=./bin --exclude='*.o' --exclude='*.a' -cf - . ) |
+	    ( cd "$1" && tar -xf - ) &&
+	    ( cd "$1" && env -u CFLAGS -u LDFLAGS CC=cc ./configure --shared-libs \
+	    >"$1.log" 2>&1 && make -s -j2 >>"$1.log" 2>&1 ) &&
+	    ! ldd "$1/bin/snf-send" 2>&1 | grep -q 'not a dynamic\|statically linked'; }; then
+		rm -rf "$1/bin"
+		: >"$1.failed"
+		return 1
+	fi
+}
+
+# libft: sets LIBFT to libfaketime's library, empty when there is none
+# (or no faketime program).
+libft() {
+	LIBFT=
+	command -v faketime >/dev/null 2>&1 || return 1
+	for _f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
+		[ -f "$_f" ] && LIBFT=$_f && return 0
+	done
+	return 1
+}
+
+# clock_skip SECONDS: instead of sleeping SECONDS for ages counted in
+# wall-clock seconds (cache records, queue items, down memos, backoffs)
+# to pass, move the clocks that every program started from now on sees
+# SECONDS further ahead (libfaketime; skips add up). The offset stays
+# the same for the life of each program (one started before a skip does
+# not see it), so its time limits measure what they did. (The monotonic
+# clock moves too: with
+# FAKETIME_DONT_FAKE_MONOTONIC, libfaketime 0.9.10 makes Python's
+# time.sleep fail with EINVAL.) Files keep the kernel's real times. From
+# the first skip on, the programs run are those of dyn_build, so that
+# libfaketime reaches them. Without libfaketime or a dynamic build, it
+# sleeps.
+CLOCK_AHEAD=0
+clock_skip() {
+	if [ "$CLOCK_AHEAD" = 0 ] && ! { libft && dyn_build; }; then
+		echo "# clock_skip: libfaketime cannot be used here: sleep $1"
+		sleep "$1"
+		return
+	fi
+	if [ "$CLOCK_AHEAD" = 0 ]; then
+		ft_hold
+		PATH=$DYN:$PATH
+		LD_PRELOAD=$LIBFT${LD_PRELOAD:+ $LD_PRELOAD}
+		export PATH LD_PRELOAD
+	fi
+	CLOCK_AHEAD=$(awk -v a="$CLOCK_AHEAD" -v b="$1" 'BEGIN { print a + b }')
+	FAKETIME=+$CLOCK_AHEAD
+	export FAKETIME
+}
+
+# ft_hold: a semaphore and a shared memory object of libfaketime's for
+# the test, named in FAKETIME_SHARED for every program run after it;
+# ft_release (cleanup) removes them. Without them, each program that
+# libfaketime reaches makes a pair of its own, named by its pid, which
+# it removes at its exit only when it ends by exit(3) without exec'ing
+# another: the others pile up in /dev/shm, and the faketime program
+# fails when one has the name it wants (its pid, reused). libfaketime
+# makes the pair here, in a process that execs python3 (the pyenv shim)
+# or leaves by _exit(2). The semaphore is raised far above 1: each
+# program takes it around every stat(2) and gives it back, and one
+# killed in between would otherwise leave every later one waiting for
+# ever (the pair is otherwise used only for what offsets do not need).
+ft_hold() {
+	FAKETIME_SHARED=$(env -u FAKETIME_SHARED LD_PRELOAD="$LIBFT" FAKETIME=+0 \
+	    python3 -c '
+import _multiprocessing, os
+s = os.environ.get("FAKETIME_SHARED", "")
+if s:
+    sem = _multiprocessing.SemLock._rebuild(0, 1, 1 << 30, s.split()[0])
+    for _ in range(100000):
+        sem.release()
+print(s, flush=True)
+os._exit(0)
+' 2>/dev/null)
+	FT_SHARED=$FAKETIME_SHARED
+	if [ -n "$FT_SHARED" ]; then
+		export FAKETIME_SHARED
+	else
+		unset FAKETIME_SHARED
+		echo "# ft_hold: libfaketime made no shared memory"
+	fi
+}
+
+# ft_release: removes what ft_hold made (cleanup).
+ft_release() {
+	for _s in ${FT_SHARED:-}; do
+		case $_s in
+		/faketime_sem_[0-9]*) rm -f "/dev/shm/sem.${_s#/}" ;;
+		/faketime_shm_[0-9]*) rm -f "/dev/shm/${_s#/}" ;;
+		esac
+	done
+	FT_SHARED=
 }
 
 # empty_queue DIR: remove every queued item (between independent checks).

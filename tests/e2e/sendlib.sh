@@ -93,7 +93,9 @@ print("> QUIT")
 print("< 221")
 EOF
 	python3 "$CHAT" --timeout 30 --stdio "$T/many.script" -- \
-	    snf-smtpd -d "$1" >"$T/many.out" 2>&1
+	    snf-smtpd -d "$1" >"$T/many.out" 2>&1 && return 0
+	tail -n 20 "$T/many.out" | sed 's/^/#   /'
+	return 1
 }
 
 # start_send DIR: the snf-send service in the background, its log

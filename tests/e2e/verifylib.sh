@@ -173,12 +173,6 @@ lt() {
 	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)' "$1" "$2"
 }
 
-# next_second: sleep until just past the start of the next second, so
-# that an age in whole seconds is exact for a while.
-next_second() {
-	python3 -c 'import time; time.sleep(1.05 - time.time() % 1)'
-}
-
 # cache_check DIR: every file of cache/example.net is a record named by
 # the SHA-256 of the address it holds and holding one whole
 # "positive|negative TIME ADDRESS" line, or .down, .catchall, .slot.N;

@@ -25,6 +25,9 @@ Options:
                       200 B to 20 KB; a big one is sent in pieces of 8 KB
                       2 ms apart (a slower client, so that the queue
                       writer it feeds lives long enough to be killed)
+  --seed S            the seed of the random choices (ports, sizes,
+                      recipients, keys), thread T using "S.T"; without
+                      it, one from the pid and the time
 
 Prints a summary line "sent N acked N failed N" at the end.
 """
@@ -88,7 +91,10 @@ def reply(f):
 
 
 def worker(args, tid, rcpts, weights, deadline):
-    rng = random.Random(os.getpid() * 100 + tid + int(time.time()))
+    if args.seed is None:
+        rng = random.Random(os.getpid() * 100 + tid + int(time.time()))
+    else:
+        rng = random.Random('%d.%d' % (args.seed, tid))
     i = 0
     acked = open(os.path.join(args.dir, 'acked'), 'a')
     while time.time() < deadline:
@@ -164,6 +170,7 @@ def main():
     ap.add_argument('--seconds', type=float, default=60)
     ap.add_argument('--stop')
     ap.add_argument('--big-every', type=int, default=5)
+    ap.add_argument('--seed', type=int)
     args = ap.parse_args()
     rcpts, weights = [], []
     for r in args.rcpt or ['alice@example.com=1']:

@@ -24,6 +24,8 @@ writer and snf-expire live only for moments), and kills one of them at
 random. A round that finds no victim kills nothing. Stops after
 --rounds rounds or --seconds seconds. Each kill is one line
 "KIND PID" of the log; the summary "kills N kind=n ..." goes to stdout.
+--seed S seeds the random choices (times, kinds, victims); without it
+they are new each run.
 """
 import argparse
 import os
@@ -86,9 +88,10 @@ def main():
     ap.add_argument('--seconds', type=float, default=120)
     ap.add_argument('--wait', type=float, default=1)
     ap.add_argument('--kind', action='append')
+    ap.add_argument('--seed', type=int)
     args = ap.parse_args()
     groups = set(args.group)
-    rng = random.Random()
+    rng = random.Random(args.seed)
     count = {}
     deadline = time.time() + args.seconds
     with open(args.log, 'a') as log:
