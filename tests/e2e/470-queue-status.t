@@ -1,10 +1,10 @@
 #!/bin/sh
-# snf-queue status: one line of 11 tab-separated fields per domain
+# snf-queue status: one line of 12 tab-separated fields per domain
 # (domain, mode, primary state, seconds in it, held, messages, bytes,
-# oldest age, seconds to the next attempt, callout state, last error),
-# held messages counted; status -v: one line per message (id, domain,
-# queued or held, age, size, seconds to its next attempt, sender,
-# recipients); a "#" summary line only when standard output is a
+# oldest age, seconds to the next attempt, callout state, last error,
+# TLS of the last session), held messages counted; status -v: one line
+# per message (id, domain, queued or held, age, size, seconds to its
+# next attempt, sender, recipients); a "#" summary line only when standard output is a
 # terminal.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sendlib.sh"
@@ -44,9 +44,9 @@ within() {
 }
 
 sq "$R" status
-out_is "$(tl example.com userprotect unknown 0 - 0 0 0 0 - ""
-    tl example.net cloudprotect unknown 0 - 0 0 0 0 - ""
-    tl example.org broken unknown 0 - 0 0 0 0 - "")" \
+out_is "$(tl example.com userprotect unknown 0 - 0 0 0 0 - "" -
+    tl example.net cloudprotect unknown 0 - 0 0 0 0 - "" -
+    tl example.org broken unknown 0 - 0 0 0 0 - "" -)" \
     "an empty queue: every protected domain, by name; a bad mode file is broken"
 
 i1=$(put "$R" m1 s1@origin.test alice@example.com)
@@ -78,17 +78,17 @@ within 600 630 "$(echo "$L" | cut -f8)"
 ok $? "  oldest 600 s ($(echo "$L" | cut -f8))"
 within 2600 4500 "$(echo "$L" | cut -f9)"
 ok $? "  next attempt in about an hour ($(echo "$L" | cut -f9))"
-is "$(grep '^example.net	' "$T/out")" "$(tl example.net cloudprotect unknown 0 - 0 0 0 0 - "")" \
+is "$(grep '^example.net	' "$T/out")" "$(tl example.net cloudprotect unknown 0 - 0 0 0 0 - "" -)" \
     "example.net: cloudprotect, never tried, empty"
 L=$(grep '^origin.test	' "$T/out")
 is "$(echo "$L" | cut -f1-7,9-11)" "$(tl origin.test - unknown 0 - 1 "$(sz "$i3")" 0 - "")" \
     "origin.test: not protected (-), one message"
 
 sq "$R" status EXAMPLE.ORG example.net
-out_is "$(tl example.net cloudprotect unknown 0 - 0 0 0 0 - ""
-    tl example.org broken unknown 0 - 0 0 0 0 - "")" "status with domains named: those, by name"
+out_is "$(tl example.net cloudprotect unknown 0 - 0 0 0 0 - "" -
+    tl example.org broken unknown 0 - 0 0 0 0 - "" -)" "status with domains named: those, by name"
 sq "$R" status nowhere.test
-out_is "$(tl nowhere.test - unknown 0 - 0 0 0 0 - "")" "status of an unknown domain: an empty line for it"
+out_is "$(tl nowhere.test - unknown 0 - 0 0 0 0 - "" -)" "status of an unknown domain: an empty line for it"
 
 # --- status -v -------------------------------------------------------------------------
 msz() { wc -c <"$T/msg.$1" | tr -d ' '; }
