@@ -124,7 +124,7 @@ while [ $i -lt "$CUTS" ]; do
 	if [ -f "$st" ]; then
 		states=$((states + 1))
 		if grep -q '^state=up$' "$st" ||
-		    [ "$(grep -c '^[a-z]*=' "$st")" -ne 10 ]; then
+		    [ "$(grep -c '^[a-z]*=' "$st")" -ne 11 ]; then
 			sbad=$((sbad + 1))
 			sed 's/^/#   state: /' "$st"
 		fi
