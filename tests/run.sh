@@ -28,6 +28,8 @@ case $jobs in
 '' | *[!0-9]* | 0) echo "run.sh: SNF_JOBS is not a number above 0" >&2; exit 100 ;;
 esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/snf-test.XXXXXX") || exit 111
+# the shared build below is run by the tests' service user as well
+chmod 755 "$work"
 # tests that need programs linked dynamically (libfaketime) share one
 # build of them (faultlib.sh's dyn_build)
 SNF_SLOW=$slow SNF_DYN_CACHE=$work/dyn

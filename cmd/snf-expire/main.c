@@ -17,6 +17,7 @@
 #include "control.h"
 #include "die.h"
 #include "exitcodes.h"
+#include "privs.h"
 #include "rootdir.h"
 #include "tickets.h"
 #include "expire.h"
@@ -47,6 +48,7 @@ main(int argc, char **argv)
 {
 	struct ectx	 c = { 0 };
 	const char	*dir = NULL;
+	char		 why[512];
 	int		 ch;
 
 	progname = "snf-expire";
@@ -67,6 +69,8 @@ main(int argc, char **argv)
 	if ((c.root = root_open(dir)) == -1)
 		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",
 		    c.rootpath);
+	if (privs_service(c.root, c.rootpath, why, sizeof(why)) == -1)
+		die(SNF_EXIT_TEMP, "%s", why);
 	c.now = (int64_t)time(NULL);
 	control_me(c.root, c.me, sizeof(c.me));
 

@@ -3,8 +3,8 @@
  * queue/tmp/ and queue/state/ older than a day and a half (as maildir
  * does: no writer lives that long), ETRN requests for a domain without
  * a queue folder, and the dead records of the recipient cache. Only
- * names of snf's own temporary shapes are removed, and nothing here
- * touches a committed item.
+ * regular files with names of snf's own temporary shapes are removed,
+ * and nothing here touches a committed item.
  */
 #include <sys/stat.h>
 
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dirlist.h"
+#include "fileio.h"
 #include "log.h"
 #include "qscan.h"
 #include "rootdir.h"
@@ -46,19 +47,26 @@ gone(struct sweep *w, int dirfd, const char *name, const char *why)
 	say("removed\t%s/%s", w->dir, logesc(name));
 }
 
-/* is_tmpname - a name file_replace gives its temporary files. */
+/*
+ * own_tmpname - a name snf gives its temporary files in the folder: in
+ * queue/tmp, the queue writer's (m.PID.N.tmp) and a rewrite's
+ * (r.PID.N.tmp); elsewhere, file_replace's (.NAME.PID.N.tmp). Nothing
+ * else is ever removed, whatever was put there.
+ */
 static int
-is_tmpname(const char *name)
+own_tmpname(const char *name, int tmp)
 {
-	size_t	n = strlen(name);
-
-	return name[0] == '.' && n > 5 && strcmp(name + n - 4, ".tmp") == 0;
+	if (!tmpname_shaped(name))
+		return 0;
+	if (tmp)
+		return strncmp(name, "m.", 2) == 0 || strncmp(name, "r.", 2) == 0;
+	return name[0] == '.';
 }
 
 /*
  * leftover - file name (st) of the folder belongs to no live writer:
- * last written longer ago than EXPIRE_LEFTOVER (any file of queue/tmp,
- * a temporary name elsewhere). A rewrite's file (r.*) is dated by its
+ * a regular file of one of snf's temporary shapes, last written longer
+ * ago than EXPIRE_LEFTOVER. A rewrite's file (r.*) is dated by its
  * ctime instead: qitem_rewrite sets its mtime to the item's due time,
  * which may be long past, just before it renames it into place.
  */
@@ -68,10 +76,8 @@ leftover(struct sweep *w, const char *name, const struct stat *st)
 	int64_t	t = st->st_mtime;
 	int	tmp = strcmp(w->dir, "queue/tmp") == 0;
 
-	if (S_ISDIR(st->st_mode))
-		return 0;
-	if (!tmp && !is_tmpname(name))
-		return 0;	/* queue/state/D itself */
+	if (!S_ISREG(st->st_mode) || !own_tmpname(name, tmp))
+		return 0;	/* queue/state/D itself, or not ours */
 	if (tmp && strncmp(name, "r.", 2) == 0 && st->st_ctime > t)
 		t = st->st_ctime;
 	return w->c->now - t > EXPIRE_LEFTOVER;

@@ -22,7 +22,22 @@
 #include "control.h"
 #include "die.h"
 #include "exitcodes.h"
+#include "privs.h"
 #include "snfq.h"
+
+/*
+ * queue_become - root works as the service user from here on (see
+ * privs.c); hold and unhold call it themselves once they have written
+ * domains/D/hold, the operator's.
+ */
+void
+queue_become(int root, const char *rootpath)
+{
+	char	why[512];
+
+	if (privs_service(root, rootpath, why, sizeof(why)) == -1)
+		die(SNF_EXIT_TEMP, "%s", why);
+}
 
 static void
 usage(void)
@@ -53,6 +68,9 @@ main(int argc, char **argv)
 	if ((root = root_open(dir)) == -1)
 		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",
 		    root_path(dir));
+	if (argc == 0 || (strcmp(argv[0], "hold") != 0 &&
+	    strcmp(argv[0], "unhold") != 0))
+		queue_become(root, root_path(dir));
 	if (argc == 0)
 		return queue_inject(root);
 	signal(SIGPIPE, SIG_IGN);

@@ -49,6 +49,9 @@ int	sel_each(struct sel *, int, sel_fn, void *);
 int	sel_env_match(const struct sel *, const struct envelope *);
 int	sel_exit(const struct sel *);
 
+/* main.c */
+void	queue_become(int, const char *);
+
 /* inject.c */
 int	queue_inject(int);
 

@@ -99,6 +99,7 @@ hold_domains(struct sel *s, int hold)
 		say(s, s->dry ? (hold ? "hold" : "unhold") : hold ? "held" :
 		    "unheld", &it, "domain");
 	}
+	queue_become(root, s->rootpath);
 	if (!hold && !s->dry)
 		queue_trigger(root);
 	return SNF_EXIT_OK;
@@ -117,6 +118,7 @@ queue_hold(struct sel *s, int argc, char **argv, int hold)
 		    "with -i, -r, -s, -a or -b", argv[0]);
 	if (!s->filtered)
 		return hold_domains(s, hold);
+	queue_become(s->root, s->rootpath);
 	sel_each(s, hold ? SEL_MAIL : SEL_HOLD, hold_one, &hold);
 	if (!hold && !s->dry)
 		queue_trigger(s->root);
@@ -168,8 +170,8 @@ clear_backoff(int root, const char *domain, int release)
 	}
 	if (!release || (efd = rdir_open(root, RD_ETRN, NULL, RD_CREATE)) == -1)
 		return;
-	if ((fd = openat(efd, domain, O_WRONLY | O_CREAT | O_CLOEXEC,
-	    0600)) != -1)
+	if ((fd = openat(efd, domain, O_WRONLY | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) != -1)
 		close(fd);
 	close(efd);
 }

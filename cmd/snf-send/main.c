@@ -25,6 +25,7 @@
 #include "envelope.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "privs.h"
 #include "rootdir.h"
 #include "send.h"
 
@@ -49,15 +50,23 @@ on_chld(int sig)
 static int
 trigger_open(int root, int *keep)
 {
-	int	fd;
+	struct stat	st;
+	int		qfd, fd;
 
-	if (mkfifoat(root, QUEUE_TRIGGER, 0600) == -1 && errno != EEXIST)
-		die_sys(SNF_EXIT_TEMP, "unable to make " QUEUE_TRIGGER);
-	fd = openat(root, QUEUE_TRIGGER, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if ((qfd = rdir_open(root, RD_QUEUE, NULL, 0)) == -1)
+		die_sys(SNF_EXIT_TEMP, "unable to open queue");
+	if (mkfifoat(qfd, QUEUE_TRIGGER, 0600) == -1 && errno != EEXIST)
+		die_sys(SNF_EXIT_TEMP, "unable to make queue/" QUEUE_TRIGGER);
+	fd = openat(qfd, QUEUE_TRIGGER, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC);
 	if (fd == -1)
-		die_sys(SNF_EXIT_TEMP, "unable to open " QUEUE_TRIGGER);
+		die_sys(SNF_EXIT_TEMP, "unable to open queue/" QUEUE_TRIGGER);
+	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode))
+		die(SNF_EXIT_TEMP, "queue/" QUEUE_TRIGGER " is not a FIFO");
 	/* our own writer keeps the FIFO from reading as end of file */
-	*keep = openat(root, QUEUE_TRIGGER, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	*keep = openat(qfd, QUEUE_TRIGGER, O_WRONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC);
+	close(qfd);
 	return fd;
 }
 
@@ -139,6 +148,7 @@ main(int argc, char **argv)
 {
 	struct sched	 s;
 	const char	*dir = NULL;
+	char		 why[512];
 	int		 ch, root, once = 0, st;
 
 	progname = "snf-send";
@@ -157,6 +167,8 @@ main(int argc, char **argv)
 	if ((root = root_open(dir)) == -1)
 		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",
 		    root_path(dir));
+	if (privs_service(root, root_path(dir), why, sizeof(why)) == -1)
+		die(SNF_EXIT_TEMP, "%s", why);
 	umask(077);
 	if (sched_init(&s, root, root_path(dir)) == -1)
 		die_sys(SNF_EXIT_TEMP, "out of memory");

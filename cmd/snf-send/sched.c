@@ -55,10 +55,14 @@ sched_free(struct sched *s)
 	s->pauses = NULL;
 }
 
+/*
+ * pause_domain - leave domain alone for backoff_min seconds at least:
+ * the clock has whole seconds, and now may be the end of one.
+ */
 static void
 pause_domain(struct sched *s, const char *domain)
 {
-	int64_t	until = (int64_t)time(NULL) + s->ctx.backoff_min;
+	int64_t	until = (int64_t)time(NULL) + s->ctx.backoff_min + 1;
 	size_t	i;
 	void	*p;
 

@@ -49,7 +49,8 @@ request(int root, const char *domain)
 
 	if ((efd = rdir_open(root, RD_ETRN, NULL, RD_CREATE)) == -1)
 		return -1;
-	fd = openat(efd, domain, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	fd = openat(efd, domain, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
 	e = errno;
 	close(efd);
 	if (fd == -1) {

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "rootdir.h"
 #include "smtpd.h"
 
 /*
@@ -122,8 +123,7 @@ space_ok(struct session *s, uint64_t size)
 	int		fd, r;
 
 	/* the queue's file system, which may be a mount of its own */
-	if ((fd = openat(s->root, "queue", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if ((fd = rdir_open(s->root, RD_QUEUE, NULL, 0)) == -1)
 		fd = dup(s->root);
 	r = fstatvfs(fd, &sv);
 	close(fd);

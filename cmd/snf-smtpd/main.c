@@ -20,6 +20,7 @@
 #include "envelope.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "privs.h"
 #include "settings.h"
 #include "smtpd.h"
 
@@ -121,6 +122,14 @@ main(int argc, char **argv)
 	env_host(s);
 	outbuf_init(&s->out, 1, DEF_TIMEOUT * 1000);
 	inbuf_init(&s->in, 0, &s->out);
+	if (privs_root()) {
+		/* the network's side never has root's powers */
+		outbuf_puts(&s->out, "421 4.3.0 Service not available, "
+		    "try again later\r\n");
+		outbuf_flush(&s->out);
+		die(SNF_EXIT_PERM, "refusing to run as root: run snf-smtpd "
+		    "under tcpserver -u UID -g GID, as the owner of queue/");
+	}
 	s->rootpath = root_path(dir);
 	if ((s->root = root_open(dir)) == -1) {
 		log_event("error ip=%s unable to open root folder %s", s->ip,

@@ -23,6 +23,7 @@
 #include "domain.h"
 #include "envelope.h"
 #include "exitcodes.h"
+#include "privs.h"
 #include "qscan.h"
 #include "rootdir.h"
 #include "vcache.h"
@@ -191,6 +192,7 @@ int
 main(int argc, char **argv)
 {
 	const char	*dir = NULL;
+	char		 why[512];
 	int		 ch, root, cache_only = 0;
 
 	progname = "snf-verify";
@@ -208,6 +210,8 @@ main(int argc, char **argv)
 	if ((root = root_open(dir)) == -1)
 		die_sys(SNF_EXIT_TEMP, "unable to open root folder %s",
 		    root_path(dir));
+	if (privs_service(root, root_path(dir), why, sizeof(why)) == -1)
+		die(SNF_EXIT_TEMP, "%s", why);
 	if (strcmp(argv[0], "list") == 0)
 		return list(root, argc - 1, argv + 1);
 	if (strcmp(argv[0], "show") == 0 && argc == 2)

@@ -7,6 +7,7 @@
  * real users (probe_catchall). Every step waits at most the callout's
  * own limits, and the whole callout at most its total.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,8 +115,12 @@ open_session(struct callout *co, int root, const char *rootpath,
 	int		code;
 
 	if ((co->slot = vcache_slot(root, domain, lim->max_inflight)) == -1) {
-		snprintf(why, wn, "%u callouts to the primary already in flight",
-		    lim->max_inflight);
+		if (errno == EAGAIN)
+			snprintf(why, wn, "%u callouts to the primary already "
+			    "in flight", lim->max_inflight);
+		else
+			snprintf(why, wn, "the recipient cache cannot be used "
+			    "(cache/%s: %s)", domain, strerror(errno));
 		return CO_BUSY;
 	}
 	(void)setting_line(root, domain, "callout_sender", co->sender,

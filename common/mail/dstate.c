@@ -37,12 +37,11 @@ num(const char *s)
 void
 state_read(int root, const char *domain, struct dstate *st)
 {
-	char	path[300], buf[CONTROL_MAX], *line, *next, *eq;
+	char	buf[CONTROL_MAX], *line, *next, *eq;
 
 	memset(st, 0, sizeof(*st));
 	st->state = DS_UNKNOWN;
-	if (rdir_path(path, sizeof(path), RD_STATE, NULL, domain) == -1 ||
-	    control_read(root, path, buf, sizeof(buf)) == -1)
+	if (rdir_read(root, RD_STATE, NULL, domain, buf, sizeof(buf)) == -1)
 		return;
 	for (line = buf; *line; line = next) {
 		next = line + strcspn(line, "\n");

@@ -15,6 +15,7 @@
 
 #include "fileio.h"
 #include "queue.h"
+#include "rootdir.h"
 
 /*
  * queue_id_make - an item name: the arrival time (10 digits, so that
@@ -318,10 +319,13 @@ void
 queue_trigger(int root)
 {
 	struct stat	st;
-	int		fd;
+	int		qfd, fd;
 
-	fd = openat(root, QUEUE_TRIGGER, O_WRONLY | O_NONBLOCK |
+	if ((qfd = rdir_open(root, RD_QUEUE, NULL, 0)) == -1)
+		return;
+	fd = openat(qfd, QUEUE_TRIGGER, O_WRONLY | O_NONBLOCK | O_NOFOLLOW |
 	    O_CLOEXEC);
+	close(qfd);
 	if (fd == -1)
 		return;
 	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))

@@ -19,7 +19,7 @@
 
 #include "envelope.h"
 
-#define QUEUE_TRIGGER	"queue/trigger"	/* the FIFO that wakes snf-send */
+#define QUEUE_TRIGGER	"trigger"	/* in queue/: the FIFO that wakes snf-send */
 #define QUEUE_TRAILER	32
 #define QUEUE_ID_MAX	32
 

@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include "envelope.h"
+#include "fileio.h"
+#include "log.h"
+#include "privs.h"
 #include "rootdir.h"
 
 static const char *const names[] = {
@@ -55,46 +58,90 @@ rdir_path(char *dst, size_t size, int which, const char *domain,
 	return 0;
 }
 
+/* the folders of the service user, as against the operator's */
 static int
-open_dir(int at, const char *path)
+owned(int which)
 {
-	return openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return which != RD_DOMAINS && which != RD_CONTROL;
+}
+
+static int
+open_dir(int at, const char *name, int flags)
+{
+	return openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
 }
 
 /*
- * make_level - open folder name in the folder open on at, making it
- * when missing; a level made here, or by someone else meanwhile, is
- * flushed into at before it is used.
+ * checked - fd (folder path, just opened without following a link) if
+ * this user owns it; else -1 (EPERM), said in the log.
  */
 static int
-make_level(int at, const char *name)
+checked(int fd, const char *path)
 {
-	int	fd;
+	struct stat	st;
+	char		who[64], me[64];
 
-	if ((fd = open_dir(at, name)) != -1 || errno != ENOENT)
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (st.st_uid == geteuid())
 		return fd;
-	if (mkdirat(at, name, 0700) == -1 && errno != EEXIST)
-		return -1;
-	if (fsync(at) == -1)
-		return -1;
-	return open_dir(at, name);
+	log_warnx("%s belongs to %s, not to %s: refused", path,
+	    privs_who(st.st_uid, who, sizeof(who)),
+	    privs_who(geteuid(), me, sizeof(me)));
+	close(fd);
+	errno = EPERM;
+	return -1;
 }
 
-/* make_path - every level of path (relative to root), made durable. */
+/*
+ * open_level - folder name of the folder at (path names it for
+ * messages), made when missing and make is set: a level made here, or
+ * by someone else meanwhile, is flushed into at before it is used. It
+ * is never entered through a symbolic link, and only when this user
+ * owns it.
+ */
 static int
-make_path(int root, const char *path)
+open_level(int at, const char *name, const char *path, int make)
 {
-	char	 buf[512], *p, *slash;
+	struct stat	st;
+	int		fd;
+
+	fd = open_dir(at, name, O_NOFOLLOW);
+	if (fd == -1 && errno == ENOENT && make) {
+		if (mkdirat(at, name, 0700) == -1 && errno != EEXIST)
+			return -1;
+		if (fsync(at) == -1)
+			return -1;
+		fd = open_dir(at, name, O_NOFOLLOW);
+	}
+	if (fd != -1)
+		return checked(fd, path);
+	if ((errno == ELOOP || errno == ENOTDIR) &&
+	    fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode)) {
+		log_warnx("%s is a symbolic link: refused", path);
+		errno = ELOOP;
+	}
+	return -1;
+}
+
+/* walk - every level of path (relative to root), one at a time. */
+static int
+walk(int root, const char *path, int make)
+{
+	char	 buf[512], *name, *slash;
 	int	 at = root, fd, e;
 
 	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	for (p = buf; ; p = slash + 1) {
-		if ((slash = strchr(p, '/')) != NULL)
+	for (name = buf; ; name = slash + 1) {
+		if ((slash = strchr(name, '/')) != NULL)
 			*slash = '\0';
-		fd = make_level(at, p);
+		fd = open_level(at, name, buf, make);
 		e = errno;
 		if (at != root)
 			close(at);
@@ -104,28 +151,57 @@ make_path(int root, const char *path)
 		}
 		if (slash == NULL)
 			return fd;
+		*slash = '/';
 		at = fd;
 	}
 }
 
 /*
  * rdir_open - the folder which (a domain's folder in it when domain is
- * not NULL), open read-only. With RD_CREATE, missing levels are made
- * (mode 0700) durably. Returns the descriptor, or -1 with errno
- * (ENOENT: missing, without RD_CREATE).
+ * not NULL), open read-only. A folder of queue/ or cache/ is opened
+ * level by level, never through a symbolic link and only when this
+ * user owns each level (ELOOP, EPERM, logged); with RD_CREATE, missing
+ * levels are made (mode 0700) durably. The operator's domains/ and
+ * control/ are opened as they are. Returns the descriptor, or -1 with
+ * errno (ENOENT: missing, without RD_CREATE).
  */
 int
 rdir_open(int root, int which, const char *domain, int flags)
 {
 	char	path[512];
-	int	fd;
 
 	if (rdir_path(path, sizeof(path), which, domain, NULL) == -1)
 		return -1;
-	if ((fd = open_dir(root, path)) != -1 || errno != ENOENT ||
-	    !(flags & RD_CREATE))
-		return fd;
-	return make_path(root, path);
+	if (!owned(which))
+		return open_dir(root, path, 0);
+	return walk(root, path, flags & RD_CREATE);
+}
+
+/*
+ * rdir_read - all of file name of the folder which (domain's folder in
+ * it, when domain is not NULL) into buf, NUL terminated, never through
+ * a link (see file_read_at). Returns its length, or -1 with errno
+ * (EINVAL: name is not a name of that folder).
+ */
+ssize_t
+rdir_read(int root, int which, const char *domain, const char *name,
+    char *buf, size_t size)
+{
+	ssize_t	n;
+	int	dfd, e;
+
+	if (strchr(name, '/') || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || name[0] == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((dfd = rdir_open(root, which, domain, 0)) == -1)
+		return -1;
+	n = file_read_at(dfd, name, O_NOFOLLOW, buf, size);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return n;
 }
 
 /*

@@ -9,6 +9,7 @@
 #define SNF_ROOTDIR_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 enum rdir {
 	RD_QUEUE,	/* queue */
@@ -27,6 +28,8 @@ enum rdir {
 int		 rdir_open(int, int, const char *, int);
 const char	*rdir_name(int);
 int		 rdir_path(char *, size_t, int, const char *, const char *);
+ssize_t		 rdir_read(int, int, const char *, const char *, char *,
+		    size_t);
 int		 rdir_flush(int);
 
 #endif

@@ -98,10 +98,8 @@ store(int root, const char *text)
 static int
 read_keys(int root, char *buf, size_t size)
 {
-	char	path[64];
-
-	snprintf(path, sizeof(path), "%s/%s", rdir_name(RD_CACHE), TICKETS);
-	return control_read(root, path, buf, size) > 0 ? 0 : -1;
+	return rdir_read(root, RD_CACHE, NULL, TICKETS, buf, size) > 0 ? 0 :
+	    -1;
 }
 
 /*

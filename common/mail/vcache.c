@@ -46,7 +46,7 @@ first_line(int dfd, const char *name, char *buf, size_t size)
 	ssize_t	n;
 	char	*nl;
 
-	n = control_read(dfd, name, buf, size);
+	n = file_read_at(dfd, name, O_NOFOLLOW, buf, size);
 	if (n <= 0 || (nl = memchr(buf, '\n', (size_t)n)) == NULL)
 		return -1;	/* a record is whole or absent */
 	*nl = '\0';

@@ -132,7 +132,8 @@ vcache_slot(int root, const char *domain, unsigned max)
 		return -1;
 	for (i = 0; i < max; i++) {
 		snprintf(name, sizeof(name), ".slot.%u", i);
-		fd = openat(dfd, name, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+		fd = openat(dfd, name, O_RDONLY | O_CREAT | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
 		if (fd == -1)
 			break;
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)

@@ -41,29 +41,15 @@ root_open(const char *opt)
 /*
  * control_read - read all of path (relative to dirfd) into buf, NUL
  * terminated. Returns its length, or -1: ENOENT when missing, EFBIG when
- * it does not fit in size - 1 bytes.
+ * it does not fit in size - 1 bytes, EINVAL when it is not a regular
+ * file. The operator's files may be links (a certificate kept
+ * elsewhere); the service's own files are read with file_read_at and
+ * O_NOFOLLOW.
  */
 ssize_t
 control_read(int dirfd, const char *path, char *buf, size_t size)
 {
-	ssize_t	n;
-	char	extra;
-	int	fd, e;
-
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd == -1)
-		return -1;
-	n = read_full(fd, buf, size - 1);
-	if (n >= 0 && (size_t)n == size - 1 && read_full(fd, &extra, 1) == 1) {
-		errno = EFBIG;
-		n = -1;
-	}
-	e = errno;
-	close(fd);
-	errno = e;
-	if (n >= 0)
-		buf[n] = '\0';
-	return n;
+	return file_read_at(dirfd, path, 0, buf, size);
 }
 
 /*

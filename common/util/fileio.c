@@ -73,6 +73,45 @@ fsync_dirat(int dirfd, const char *path)
 }
 
 /*
+ * file_read_at - all of file path (relative to dirfd) into buf, NUL
+ * terminated, opened with the extra flags oflags (O_NOFOLLOW for a
+ * file in a folder someone else may write). Returns its length, or -1:
+ * ENOENT when missing, EFBIG when it does not fit in size - 1 bytes,
+ * EINVAL when it is not a regular file.
+ */
+ssize_t
+file_read_at(int dirfd, const char *path, int oflags, char *buf, size_t size)
+{
+	struct stat	st;
+	ssize_t		n = -1;
+	char		extra;
+	int		fd, e;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+	    oflags);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto out;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;	/* a FIFO or a device is not a setting */
+		goto out;
+	}
+	n = read_full(fd, buf, size - 1);
+	if (n >= 0 && (size_t)n == size - 1 && read_full(fd, &extra, 1) == 1) {
+		errno = EFBIG;
+		n = -1;
+	}
+out:
+	e = errno;
+	close(fd);
+	errno = e;
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+/*
  * tmpname - a name for a temporary file that no live process shares:
  * prefix, base, pid and a per-process counter, ".tmp" at the end so
  * that crash leftovers are recognisable.
@@ -90,6 +129,31 @@ tmpname(char *dst, size_t size, const char *prefix, const char *base)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * tmpname_shaped - name has the shape tmpname gives (prefix and base
+ * are not checked): it ends in ".PID.COUNTER.tmp".
+ */
+int
+tmpname_shaped(const char *name)
+{
+	size_t	n = strlen(name), i, dots = 0, digits = 0;
+
+	if (n < 9 || strcmp(name + n - 4, ".tmp") != 0)
+		return 0;
+	for (i = n - 4; i-- > 0 && dots < 2; ) {
+		if (name[i] == '.') {
+			if (digits == 0)
+				return 0;
+			dots++;
+			digits = 0;
+		} else if (name[i] >= '0' && name[i] <= '9')
+			digits++;
+		else
+			return 0;
+	}
+	return dots == 2;
 }
 
 /* finish - flush (unless told not to), date and close the new file. */

@@ -23,7 +23,9 @@ struct replace {
 int	write_all(int, const void *, size_t);
 ssize_t	read_full(int, void *, size_t);
 int	fsync_dirat(int, const char *);
+ssize_t	file_read_at(int, const char *, int, char *, size_t);
 int	tmpname(char *, size_t, const char *, const char *);
+int	tmpname_shaped(const char *);
 int	file_replace_fn(int, const char *, const struct replace *,
 	    int (*)(int, void *), void *);
 int	file_replace(int, const char *, const void *, size_t,

@@ -82,7 +82,7 @@ clean "queue_minfree"
 mounted=no
 if [ "$(id -u)" = 0 ] && command -v mount >/dev/null 2>&1; then
 	mkdir -p "$R/queue"
-	if mount -t tmpfs -o size=300k,mode=0700 tmpfs "$R/queue" 2>"$T/mount.err"
+	if mount -t tmpfs -o "size=300k,mode=0700$TMPFS_SVC" tmpfs "$R/queue" 2>"$T/mount.err"
 	then
 		MOUNTS="$R/queue"
 		mounted=yes
@@ -118,9 +118,10 @@ if [ $mounted = yes ]; then
 
 	# out of inodes: root, tmp and mail take 3 of 4; the message file
 	# takes the last, the domain folder finds none
-	mount -t tmpfs -o size=2m,nr_inodes=4,mode=0700 tmpfs "$R/queue" &&
-	    MOUNTS="$R/queue"
+	mount -t tmpfs -o "size=2m,nr_inodes=4,mode=0700$TMPFS_SVC" tmpfs \
+	    "$R/queue" && MOUNTS="$R/queue"
 	mkdir "$R/queue/tmp" "$R/queue/mail"
+	svc_own "$R"
 	is "$(df -i "$R/queue" | awk 'NR == 2 { print $4 }')" 1 "one inode left"
 	send "no inode for the domain folder: 452 4.3.1" "$T/m10" 45
 	is "$(end_reply)" "452 4.3.1" "no inode for the domain folder: exactly 452 4.3.1"
@@ -135,7 +136,7 @@ if [ $mounted = yes ]; then
 	is "$(queue_count "$R"),$(tmp_count "$R")" "1,0" "queued after freeing inodes"
 	umount "$R/queue"
 	MOUNTS=""
-	rm -rf "$R/queue"
+	fresh "$R" queue
 else
 	why="needs root and mount -t tmpfs"
 	[ -s "$T/mount.err" ] && why="mount failed: $(head -n 1 "$T/mount.err")"
@@ -150,7 +151,7 @@ fi
 # --- the root folder itself on a small file system (root only) --------------
 R2=$T/root2
 if [ "$(id -u)" = 0 ] && mkdir -p "$R2" &&
-    mount -t tmpfs -o size=1m,nr_inodes=64,mode=0700 tmpfs "$R2" 2>/dev/null
+    mount -t tmpfs -o size=1m,nr_inodes=64,mode=0755 tmpfs "$R2" 2>/dev/null
 then
 	MOUNTS="$R2 $MOUNTS"
 	mkroot "$R2"
@@ -235,6 +236,7 @@ EOF
 	# queue/tmp and queue/mail exist, so that every fault below hits
 	# after the whole message was read
 	mkdir -p "$R/queue/tmp" "$R/queue/mail"
+	svc_own "$R"
 	inject -e trace=fsync -e inject=fsync:error=EIO
 	send "fsync fails with EIO: 451 4.3.0" "$T/m10" "451 4.3.0"
 	clean "fsync EIO"
@@ -244,6 +246,7 @@ EOF
 	# the commit protocol: the item fsync'd, linked, fsync'd again (its
 	# link count), then its folder fsync'd (which exists: no mkdir)
 	mkdir -p "$R/queue/mail/example.com"
+	svc_own "$R"
 	inject -o "$T/order" -e trace=fsync,linkat
 	send "tracing the commit: 250" "$T/m10" "250 2.0.0"
 	order=$(grep -o -E 'fsync\([0-9]+\)|/proc/self/fd/[0-9]+' "$T/order" |
@@ -330,6 +333,7 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null &&
 	    "without /proc: exit 0, one item queued, nothing left in queue/tmp"
 	empty_queue "$R"
 	mkdir -p "$R/queue/tmp" "$R/queue/mail"	# the first fsync is the file's
+	svc_own "$R"
 	noproc strace -f -qq -o /dev/null -e trace=fsync \
 	    -e inject=fsync:signal=SIGKILL "$QB/snf-queue" -d "$R" \
 	    <"$T/m10" 1<>"$T/env" 2>/dev/null

@@ -30,7 +30,7 @@ echo "127.0.0.1:$(cat "$T/fk/port")" >"$R/domains/example.com/primary"
 
 # a free port for snf-smtpd
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-sh "$SNF_TOP/scripts/s6-services" -b "$SNF_TOP/bin" -d "$R" -u root \
+sh "$SNF_TOP/scripts/s6-services" -b "$(dirname "$SMTPD")" -d "$R" -u "$SVC_USER" \
     -i 127.0.0.1 -p "$PORT" -n mx.test.invalid -l "$T/log" "$T/svc" \
     >"$T/s6.out" 2>&1
 ok $? "s6-services writes the service folders"

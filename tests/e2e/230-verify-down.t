@@ -144,9 +144,10 @@ echo 4 >"$R/control/callout_down"
 start_fake stuck --users a1@example.net --rcpt-delay 30 || echo "# fakesmtp did not start"
 K=$T/stuck
 set_primary "$R" "127.0.0.1:$FPORT"
-rm -rf "$R/cache"
+fresh "$R" cache
 mkdir -p "$R/cache/example.net"
 echo "no $(date +%s)" >"$R/cache/example.net/.catchall"	# no probe
+svc_own "$R"
 echo 1 >"$R/control/callout_timeout"
 echo 10 >"$R/control/callout_down"
 {
@@ -179,7 +180,7 @@ start_fake live --users a1@example.net,a2@example.net,a3@example.net ||
     echo "# fakesmtp did not start"
 L=$T/live
 set_primary "$R" "127.0.0.1:$FPORT"
-rm -rf "$R/cache"
+fresh "$R" cache
 rcpts_pipe_is "$R" "6 pipelined RCPTs in one transaction: 250 / 550 each as the primary says" \
     "a1@example.net=250 2.1.5 " "x1@example.net=550 5.1.1 " \
     "a2@example.net=250 2.1.5 " "x2@example.net=550 5.1.1 " \

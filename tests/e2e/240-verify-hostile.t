@@ -117,7 +117,7 @@ snf-verify -d "$R" list "example.net/../../control" >/dev/null 2>&1
 is "$?" 100 "snf-verify list example.net/../../control: exit 100"
 
 # --- 50 concurrent sessions, overlapping addresses, callout_max 2
-rm -rf "$R/cache"
+fresh "$R" cache
 echo 2 >"$R/control/callout_max"
 echo 5 >"$R/control/callout_timeout"
 dset "$R" positive_refresh 0	# every RCPT calls out and rewrites

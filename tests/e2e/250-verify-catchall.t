@@ -83,7 +83,7 @@ esac
 rm "$R/domains/example.net/catchall"
 
 # --- a primary that is no catch-all
-rm -rf "$R/cache"
+fresh "$R" cache
 rcpts_is "$R" "non-catch-all primary: 250 for its user, 550 for others" \
     "alice@example.net=250 2.1.5 " "bob@example.net=550 5.1.1 "
 case "$(cat "$R/cache/example.net/.catchall" 2>/dev/null)" in
@@ -98,7 +98,7 @@ rcpts_is "$R" "non-catch-all primary down: the records decide, others deferred" 
     "alice@example.net=250 2.1.5 " "bob@example.net=550 5.1.1 " "carol@example.net=451 4.4.3 "
 
 # a catch-all primary found out while positives exist: those stay, no new one
-rm -rf "$R/cache"
+fresh "$R" cache
 snf-verify -d "$R" add old@example.net >/dev/null
 set_primary "$R" "$UP"
 dset "$R" positive_refresh 0

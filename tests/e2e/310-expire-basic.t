@@ -181,6 +181,7 @@ rm -f "$R"/queue/mail/origin.test/*
 mkdir -p "$R/queue/hold/example.com"
 it=$(put_item "$R" example.com $((30 * DAY)) sender@origin.test alice@example.com)
 mv "$it" "$R/queue/hold/example.com/"
+svc_own "$R"
 expire "$R"
 is "$?$(cat "$T/exp.out")" 0 "a message in queue/hold/ is not looked at"
 [ -f "$R/queue/hold/example.com/$(basename "$it")" ]

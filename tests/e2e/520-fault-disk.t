@@ -42,7 +42,7 @@ qmount() {
 	fi
 	rm -rf "$R/queue"
 	mkdir -p "$R/queue"
-	if ! mount -t tmpfs -o "$1,mode=0700" tmpfs "$R/queue"; then
+	if ! mount -t tmpfs -o "$1,mode=0700$TMPFS_SVC" tmpfs "$R/queue"; then
 		ok 1 "mount -t tmpfs -o $1 on queue/"
 		done_testing
 		exit 1
@@ -52,6 +52,7 @@ qmount() {
 	# without mail makes them and does nothing else)
 	snf-send -d "$R" -1 nothing.test
 	mkfifo -m 0600 "$R/queue/trigger"
+	svc_own "$R"
 }
 
 # put KEY RCPT[,RCPT...]: a message with Message-ID <KEY@origin.test>,

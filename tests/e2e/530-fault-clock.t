@@ -47,9 +47,10 @@ fi
 # libfaketime reaches only dynamically linked programs: when bin/ holds
 # static ones, a private build of the same source, linked dynamically
 PATH=$DYN:$PATH
+svc_wrap "$DYN"
 export PATH
 ft_hold	# one shared memory object for libfaketime, removed at the end
-ldd "$(command -v snf-smtpd)" 2>&1 | grep -q 'libc\.so'
+ldd "$SMTPD" 2>&1 | grep -q 'libc\.so'
 ok $? "the programs under test are linked dynamically ($(dirname "$(command -v snf-smtpd)"))"
 
 # ft SPEC CMD...: CMD under a wall clock moved by SPEC (as faketime -f
@@ -252,7 +253,7 @@ echo "127.0.0.1:$FPORT" >"$R/domains/example.net/primary"
 echo 2 >"$R/control/callout_timeout"
 echo 3 >"$R/control/callout_total"
 for jump in +2d -1d; do
-	rm -rf "$R/cache"
+	fresh "$R" cache
 	echo +0 >"$T/clock"
 	jump_after 0.5 "$jump"
 	start=$(date +%s%3N)

@@ -179,7 +179,7 @@ for c in $VERIFY_CASES; do
 	[ "$rest" != "$how" ] && probe=yes
 	bad "$stage" "$how" ${probe:+probe-ok}
 	set_primary "$R" "127.0.0.1:$BPORT"
-	rm -rf "$R/cache"
+	fresh "$R" cache
 	start=$(date +%s%3N)
 	timeout 60 snf-verify -d "$R" "u$k@example.net" >"$T/v.out" 2>&1
 	rc=$?

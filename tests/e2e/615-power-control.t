@@ -36,14 +36,17 @@ round() {
 	mkroot "$D"
 	echo 1000 >"$D/control/harderrors"
 	mkdir -p "$D/queue/tmp" "$D/queue/mail/example.com"
+	svc_own "$D"
 	power_mount "$D" "$M" || return 1
 	if [ "$1" = weak ]; then
+		# shellcheck disable=SC2086
 		group_start env LD_PRELOAD="$SHIM" tcpserver -1 -R -H -l localhost \
-		    -b 100 -c 40 127.0.0.1 0 "$DYN/snf-smtpd" -d "$M" \
+		    -b 100 -c 40 $TCP_SVC 127.0.0.1 0 "$DYN/snf-smtpd" -d "$M" \
 		    >"$T/port.$2" 2>>"$T/server.log"
 	else
+		# shellcheck disable=SC2086
 		group_start tcpserver -1 -R -H -l localhost -b 100 -c 40 \
-		    127.0.0.1 0 "$DYN/snf-smtpd" -d "$M" \
+		    $TCP_SVC 127.0.0.1 0 "$DYN/snf-smtpd" -d "$M" \
 		    >"$T/port.$2" 2>>"$T/server.log"
 	fi
 	wait_for 10 test -s "$T/port.$2"

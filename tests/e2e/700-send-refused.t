@@ -193,7 +193,7 @@ echo 1000 >"$R/control/harderrors"
 start_fake call --users alice@example.net,bob@example.net,carol@example.net \
     --defer carol@example.net || echo "# fakesmtp did not start"
 set_primary "$R" "127.0.0.1:$FPORT"
-rm -rf "$R/cache"
+fresh "$R" cache
 rcpts_is "$R" "a callout: alice 250, carol (450 from the primary) 451, bob 250" \
     alice@example.net="250 2.1.5" carol@example.net="451 4.4.3" \
     bob@example.net="250 2.1.5"
@@ -208,7 +208,7 @@ rm -f "$T/alerts"
 start_fake callr --rcpt-code "554 5.7.1" --text "Relay access denied" ||
     echo "# fakesmtp did not start"
 set_primary "$R" "127.0.0.1:$FPORT"
-rm -rf "$R/cache"
+fresh "$R" cache
 rcpt_is "$R" erin@example.net "451 4.4.3 " \
     "the primary refuses this host's callouts: 451 4.4.3, no verdict"
 [ -f "$R/cache/example.net/.refused" ]

@@ -12,6 +12,11 @@
 # The random part of the ID comes from lib.sh's SEED when the test set
 # one (test_seed), the Nth item of the test using "SEED.N".
 put_item() {
+	_pi=$(put_item_py "$@") || return 1
+	svc_own "$1"
+	echo "$_pi"
+}
+put_item_py() {
 	PUT_SEED=${SEED:-} PUT_COUNT=$T/put_item.count python3 - "$@" <<'EOF'
 import os, random, sys, time, zlib
 root, dom, age, sender, rcpts = sys.argv[1:6]

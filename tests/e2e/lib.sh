@@ -10,6 +10,51 @@ export PATH TCPREMOTEIP=127.0.0.1
 tap_n=0
 tap_failed=0
 T=$(mktemp -d "${TMPDIR:-/tmp}/snf-e2e.XXXXXX") || exit 111
+
+# svc_wrap DIR: as root, DIR/snf-smtpd is $SMTPD, and the snf-smtpd
+# first in PATH runs it as the service user.
+svc_wrap() {
+	SMTPD=$1/snf-smtpd
+	[ -n "$AS_SVC" ] || return 0
+	printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$AS_SVC" "$SMTPD" \
+	    >"$T/svcbin/snf-smtpd.tmp" &&
+	    chmod 755 "$T/svcbin/snf-smtpd.tmp" &&
+	    mv "$T/svcbin/snf-smtpd.tmp" "$T/svcbin/snf-smtpd"
+	PATH=$T/svcbin:$(echo ":$PATH:" |
+	    sed "s|:$T/svcbin:|:|g; s|^:||; s|:\$||")
+}
+
+# As root, the programs run as in an installation: queue/ and cache/
+# belong to the service user (SVC_USER, snftest, made by
+# scripts/install-deps), snf-smtpd runs as it (under tcpserver -u/-g,
+# or as the snf-smtpd of $T/svcbin: the real one, $SMTPD, started by
+# setpriv as that user), and the other programs become it by
+# themselves. $T is that user's too, so that what they write there (an
+# alert's record, an export) can be written. Unprivileged, everything
+# is the caller's.
+SVC_USER=$(id -un) AS_SVC="" TCP_SVC="" TMPFS_SVC="" SMTPD=$SNF_TOP/bin/snf-smtpd
+if [ "$(id -u)" -eq 0 ]; then
+	SVC_USER=snftest
+	if ! _uid=$(id -u "$SVC_USER" 2>/dev/null); then
+		echo "Bail out! no user $SVC_USER: run sh scripts/install-deps"
+		exit 1
+	fi
+	_gid=$(id -g "$SVC_USER")
+	AS_SVC="setpriv --reuid=$_uid --regid=$_gid --clear-groups --"
+	TCP_SVC="-u $_uid -g $_gid"
+	TMPFS_SVC=",uid=$_uid,gid=$_gid"	# a tmpfs mounted as queue/
+	chown "$_uid:$_gid" "$T"
+	_bin=$SNF_TOP/bin
+	if [ -x "$_bin/snf-smtpd" ] && ! $AS_SVC test -x "$_bin/snf-smtpd"; then
+		# the checkout is out of the service user's reach: a copy
+		mkdir "$T/bin" && cp -p "$SNF_TOP"/bin/snf-* "$T/bin/" || exit 111
+		_bin=$T/bin
+	fi
+	mkdir "$T/svcbin" || exit 111
+	PATH="$_bin:$PATH"
+	svc_wrap "$_bin"
+fi
+export SVC_USER
 SERVER_PIDS=""
 MOUNTS=""
 cleanup() {
@@ -50,6 +95,7 @@ done_testing() {
 # and example.net (cloudprotect, its primary down), tuned for fast tests.
 mkroot() {
 	mkdir -p "$1/control" "$1/domains/example.com" "$1/domains/example.net"
+	svc_own "$1"
 	echo mx.test.invalid >"$1/control/me"
 	echo 0 >"$1/control/errorsleep"
 	echo userprotect >"$1/domains/example.com/mode"
@@ -58,6 +104,21 @@ mkroot() {
 	echo cloudprotect >"$1/domains/example.net/mode"
 	# its primary is down (nothing listens on port 1): callouts fail fast
 	echo 127.0.0.1:1 >"$1/domains/example.net/primary"
+}
+
+# svc_own DIR: queue/ and cache/ of the root folder DIR made, and all in
+# them given to the service user (snf-setup), after a test has put files
+# there itself.
+svc_own() {
+	snf-setup -d "$1" -u "$SVC_USER" >/dev/null ||
+	    echo "# snf-setup -d $1 -u $SVC_USER failed"
+}
+
+# fresh DIR queue|cache: that folder of the root folder DIR emptied, as
+# snf-setup makes it.
+fresh() {
+	rm -rf "${1:?}/${2:?}"
+	svc_own "$1"
 }
 
 # queue_count DIR [DOMAIN]: committed items in the queue.
@@ -78,8 +139,9 @@ chat() {
 # start_server DIR: snf-smtpd under tcpserver on 127.0.0.1, a free port.
 # Sets PORT. Logs go to $T/server.log.
 start_server() {
-	tcpserver -1 -R -H -l localhost -b 100 -c 100 127.0.0.1 0 \
-	    snf-smtpd -d "$1" >"$T/port" 2>>"$T/server.log" &
+	# shellcheck disable=SC2086
+	tcpserver -1 -R -H -l localhost -b 100 -c 100 $TCP_SVC 127.0.0.1 0 \
+	    "$SMTPD" -d "$1" >"$T/port" 2>>"$T/server.log" &
 	SERVER_PIDS="$SERVER_PIDS $!"
 	i=0
 	while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do
@@ -304,6 +366,7 @@ clock_skip() {
 	if [ "$CLOCK_AHEAD" = 0 ]; then
 		ft_hold
 		PATH=$DYN:$PATH
+		[ -z "$AS_SVC" ] || svc_wrap "$DYN"
 		LD_PRELOAD=$LIBFT${LD_PRELOAD:+ $LD_PRELOAD}
 		export PATH LD_PRELOAD
 	fi

@@ -53,7 +53,12 @@ where() {
 backdate() {
 	_f=$(item "$1" "$2")
 	[ -n "$_f" ] || { echo "# backdate: no item $2" >&2; return 1; }
-	python3 - "$_f" "$3" <<'EOF'
+	_bd=$(backdate_py "$_f" "$3") || return 1
+	svc_own "$1"
+	echo "$_bd"
+}
+backdate_py() {
+	python3 - "$1" "$2" <<'EOF'
 import os, sys, zlib
 path, secs = sys.argv[1], int(sys.argv[2])
 d = open(path, "rb").read()

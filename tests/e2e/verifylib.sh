@@ -7,7 +7,7 @@
 vroot() {
 	mkroot "$1"
 	echo 1000 >"$1/control/harderrors"
-	rm -rf "$1/cache"
+	fresh "$1" cache
 }
 
 # set_primary DIR HOST:PORT: domains/example.net/primary.
@@ -59,6 +59,7 @@ seed() {
 	printf '%s %s %s\n' "$3" "$4" "$2" >"$T/seed.tmp"
 	mkdir -p "$1/cache/example.net"
 	mv "$T/seed.tmp" "$(rec_file "$1" "$2")"
+	svc_own "$1"
 }
 
 # nrcpt FAKEDIR: RCPT commands the fake primary received.
