@@ -232,8 +232,11 @@ start(struct sched *s, const char *d, int force, int64_t now)
 	unsigned	parts, k;
 	int		dfd;
 
-	if ((dfd = rdir_open(s->ctx.root, RD_MAIL, d, 0)) == -1)
+	if ((dfd = rdir_open(s->ctx.root, RD_MAIL, d, 0)) == -1) {
+		if (errno != ENOENT)
+			log_warn("unable to open queue/mail/%s", d);
 		return 0;
+	}
 	if (qscan_items(dfd, &l) == -1)
 		log_warn("unable to list queue/mail/%s", d);
 	close(dfd);

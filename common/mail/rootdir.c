@@ -71,6 +71,19 @@ open_dir(int at, const char *name, int flags)
 	return openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
 }
 
+/* foreign - folder path belongs to uid: said in the log, EPERM. */
+static int
+foreign(const char *path, uid_t uid)
+{
+	char	who[64], me[64];
+
+	log_warnx("%s belongs to %s, not to %s: refused", path,
+	    privs_who(uid, who, sizeof(who)),
+	    privs_who(geteuid(), me, sizeof(me)));
+	errno = EPERM;
+	return -1;
+}
+
 /*
  * checked - fd (folder path, just opened without following a link) if
  * this user owns it; else -1 (EPERM), said in the log.
@@ -79,7 +92,6 @@ static int
 checked(int fd, const char *path)
 {
 	struct stat	st;
-	char		who[64], me[64];
 
 	if (fstat(fd, &st) == -1) {
 		close(fd);
@@ -87,12 +99,8 @@ checked(int fd, const char *path)
 	}
 	if (st.st_uid == geteuid())
 		return fd;
-	log_warnx("%s belongs to %s, not to %s: refused", path,
-	    privs_who(st.st_uid, who, sizeof(who)),
-	    privs_who(geteuid(), me, sizeof(me)));
 	close(fd);
-	errno = EPERM;
-	return -1;
+	return foreign(path, st.st_uid);
 }
 
 /*
@@ -123,7 +131,10 @@ open_level(int at, const char *name, const char *path, int make)
 	    S_ISLNK(st.st_mode)) {
 		log_warnx("%s is a symbolic link: refused", path);
 		errno = ELOOP;
-	}
+	} else if (errno == EACCES &&
+	    fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_uid != geteuid())
+		return foreign(path, st.st_uid);
 	return -1;
 }
 
