@@ -1,7 +1,8 @@
 #!/bin/sh
 # The refusals of 700 from a real primary: a private Postfix (its own
 # configuration, queue and port under the test's folder) set up the
-# ways a customer's server turns its backup away: TLS required, the
+# ways a customer's server turns its backup away: TLS required (of a
+# backup told not to use it), the
 # client refused at RCPT, relaying not allowed for the backup, the
 # sender refused at MAIL. Each keeps the mail byte for byte, bounces
 # nothing, shows the domain refused with Postfix's words and alerts
@@ -77,6 +78,7 @@ refused() {
 	is "$(nalerts),$(cut -d '|' -f 1 "$T/alerts" 2>/dev/null)" 1,refused \
 	    "$_l: the alert ran once, SNF_EVENT=refused"
 	pf_config ""
+	rm -f "$R/domains/example.com/tls"
 	send1 "$R" example.com
 	is "$(queue_count "$R" example.com)" 0 "$_l: Postfix set up right: the queue empties"
 	is "$(pf_got "$_l")" "alice:a alice:b bob:b" \
@@ -84,6 +86,8 @@ refused() {
 	is "$(state_get "$R" state)" up "$_l: the domain is up again"
 }
 
+# snf says STARTTLS when offered (tls may): told never to, it is refused
+echo none >"$R/domains/example.com/tls"
 refused tls MAIL "Must issue a STARTTLS command first" \
     "smtpd_tls_security_level = encrypt" \
     "smtpd_tls_cert_file = $PF/tls.crt" "smtpd_tls_key_file = $PF/tls.key"
