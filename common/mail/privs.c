@@ -87,7 +87,7 @@ privs_service(int root, const char *rootpath, char *why, size_t size)
 		return 0;
 	if (fstatat(root, "queue", &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		snprintf(why, size, "%s/queue: %s; make the root folder with "
-		    "snf-setup -u USER %s", rootpath, strerror(errno),
+		    "snf-setup -d %s -u USER", rootpath, strerror(errno),
 		    rootpath);
 		return -1;
 	}
@@ -99,7 +99,7 @@ privs_service(int root, const char *rootpath, char *why, size_t size)
 	if (st.st_uid == 0) {
 		snprintf(why, size, "%s/queue belongs to root, and snf-smtpd "
 		    "never runs as root: give it to the service user with "
-		    "snf-setup -u USER %s", rootpath, rootpath);
+		    "snf-setup -d %s -u USER", rootpath, rootpath);
 		return -1;
 	}
 	pw = getpwuid(st.st_uid);

@@ -168,14 +168,14 @@ for cmd in "snf-send -1" "snf-expire" "snf-queue status" "snf-verify list"; do
 	shift
 	"$p" -d "$R2" "$@" >"$T/r2.out" 2>"$T/r2.err"
 	rc=$?
-	grep -q "queue belongs to root, and snf-smtpd never runs as root: give it to the service user with snf-setup -u USER $R2" "$T/r2.err"
+	grep -q "queue belongs to root, and snf-smtpd never runs as root: give it to the service user with snf-setup -d $R2 -u USER" "$T/r2.err"
 	ok $? "$cmd as root, queue/ root's: refused, snf-setup named (exit $rc)"
 done
 is "$(find "$R2" | wc -l | tr -d ' ')" 4 "... and nothing was made"
 rmdir "$R2/queue"
 snf-send -d "$R2" -1 >"$T/r2.out" 2>"$T/r2.err"
 is "$?" 111 "snf-send as root, no queue/: exit 111"
-grep -q "queue: No such file or directory; make the root folder with snf-setup -u USER $R2" "$T/r2.err"
+grep -q "queue: No such file or directory; make the root folder with snf-setup -d $R2 -u USER" "$T/r2.err"
 ok $? "... snf-setup named ($(cat "$T/r2.err"))"
 snf-setup -d "$R2" -u root >"$T/r2s.out" 2>&1
 is "$?" 100 "snf-setup -u root: refused, exit 100 ($(cat "$T/r2s.out"))"
