@@ -27,7 +27,8 @@
 static void
 setting(struct chk *c, const char *path, const struct stat *st)
 {
-	if (c->known && st->st_uid == c->uid)
+	/* run by the service user itself: an installation of one user */
+	if (c->known && st->st_uid == c->uid && geteuid() != c->uid)
 		problem(c, path, "belongs to the service user %s, who must "
 		    "not change the settings: chown root %s/%s", c->user,
 		    c->rootpath, path);
