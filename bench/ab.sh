@@ -36,7 +36,7 @@ BIN=$THIS
 # one NAME PORT: a run into an empty queue; prints "msg/s ms-of-CPU/msg",
 # nothing when not every message sent was queued
 one() {
-	rm -rf "$B/$1/queue"
+	snf_fresh "$B/$1"
 	sync
 	sleep "$SETTLE"
 	set -- $(send_timed "$2" "$SESSIONS" "$PERCONN" "$SIZE") "$1"

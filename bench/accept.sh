@@ -36,7 +36,7 @@ pf_start "$PFPORT"
 # each emptying let that pass.
 snf_empty() {
 	snf_stop
-	rm -rf "$R/queue"
+	snf_fresh "$R"
 	sync
 	sleep "$SETTLE"
 	snf_start "$R" "$SNFPORT"

@@ -5,6 +5,13 @@
 : "${SNF_TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
 BIN=$SNF_TOP/bin
 B=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/snf-bench.XXXXXX")}
+# as root, the root folders are a service user's (scripts/install-deps
+# makes snftest), who must reach them
+SVC=""
+if [ "$(id -u)" -eq 0 ]; then
+	SVC=${BENCH_USER:-snftest}
+	chmod 755 "$B"
+fi
 mkdir -p "$B" && chmod 755 "$B"	# Postfix daemons must reach $B/pf
 PIDS=""
 PF_UP=""
@@ -82,11 +89,22 @@ snf_root() {
 	echo alice >"$1/domains/example.com/users"
 	echo "$2" >"$1/domains/example.com/primary"
 	echo 1000000 >"$1/control/alert_threshold"
+	[ -z "$SVC" ] || "$SNF_TOP/bin/snf-setup" -d "$1" -u "$SVC" >/dev/null
 }
 
-# snf_start DIR PORT: snf-smtpd under tcpserver, as the README says.
+# snf_fresh DIR: DIR's queue emptied, made again for the service user
+snf_fresh() {
+	rm -rf "$1/queue"
+	[ -z "$SVC" ] || "$SNF_TOP/bin/snf-setup" -d "$1" -u "$SVC" >/dev/null
+}
+
+# snf_start DIR PORT: snf-smtpd under tcpserver, as the README says: as
+# root, for the service user SVC (snf-smtpd never runs as root)
 snf_start() {
-	tcpserver -b 200 -c 200 -H -R -l bench.invalid 127.0.0.1 "$2" \
+	_ids=""
+	[ -z "$SVC" ] || _ids="-u $(id -u "$SVC") -g $(id -g "$SVC")"
+	# shellcheck disable=SC2086
+	tcpserver -b 200 -c 200 -H -R -l bench.invalid $_ids 127.0.0.1 "$2" \
 	    "$BIN/snf-smtpd" -d "$1" 2>>"$B/snf.log" &
 	SNF_PID=$!
 	PIDS="$PIDS $SNF_PID"

@@ -41,7 +41,7 @@ PY
 }
 
 fill() {	# fill: the N messages into a fresh queue; prints "bytes blocks"
-	rm -rf "$R/queue"
+	snf_fresh "$R"
 	i=0
 	while [ $i -lt "$N" ]; do
 		message $i >"$B/m"
