@@ -4,7 +4,9 @@
  * the message size and the Received: header fields, and finds the end.
  *
  * Only CR LF "." CR LF ends the data. Any bare CR or LF marks the message
- * bad (it is never queued). A "." line delimited by a bare CR or LF on
+ * bad (it is never queued), and so does a NUL byte (nul: the caller
+ * refuses the message at its end; "CR LF NUL . CR LF" is message text,
+ * not an end). A "." line delimited by a bare CR or LF on
  * either side, the shape every SMTP-smuggling attack needs, is reported
  * as DATA_BOGUS so that the caller can close the connection before a
  * byte after it is read as a command.
@@ -92,6 +94,8 @@ mid(struct data_state *d, int c, char *out, size_t *o)
 		line_start(d, 1);
 		break;
 	default:
+		if (c == '\0')
+			d->nul = 1;
 		d->empty = 0;
 		header(d, c);
 		emit(d, c, out, o);
@@ -116,6 +120,8 @@ plain(struct data_state *d, const char *in, size_t n, char *out, size_t *o)
 		n = (size_t)(cr - in);
 	if (n == 0)
 		return 0;
+	if (memchr(in, '\0', n) != NULL)
+		d->nul = 1;
 	room = d->size < d->max ? d->max - d->size : 0;
 	k = n < room ? n : room;
 	if (k < n)

@@ -2,8 +2,8 @@
  * data.c - the DATA command: start snf-queue, stream the message into it
  * through the byte machine in body.c, and answer 250 only when snf-queue
  * said the message is durable. Anything short of a clean end (too big,
- * bare CR/LF, a loop, the client gone) aborts snf-queue, which leaves
- * nothing in the queue.
+ * bare CR/LF, a NUL byte, a loop, the client gone) aborts snf-queue,
+ * which leaves nothing in the queue.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -66,7 +66,8 @@ envelope(struct session *s, struct buf *b)
  * receive - read the message into snf-queue until the end. The deadline
  * starts at the timeout and grows by the bytes received at the minimum
  * data rate, never past the timeout from now: a client that trickles
- * bytes runs out of time however often it sends one.
+ * bytes runs out of time however often it sends one. Nor past the end
+ * of the session's lifetime: a message does not extend it.
  */
 static int
 receive(struct session *s, struct data_state *d, struct qsink *q)
@@ -74,7 +75,7 @@ receive(struct session *s, struct data_state *d, struct qsink *q)
 	char	*out;
 	size_t	 used, olen;
 	ssize_t	 n;
-	int64_t	 now, deadline = mono_ms() + s->timeout_ms, cap;
+	int64_t	 deadline = session_deadline(s), cap;
 	int	 r = DATA_MORE;
 
 	if ((out = malloc(IO_BUFSIZE)) == NULL)
@@ -88,16 +89,15 @@ receive(struct session *s, struct data_state *d, struct qsink *q)
 				r = -1;
 				break;
 			}
-			now = mono_ms();
 			deadline += (int64_t)n * 1000 / (int64_t)s->datarate;
-			cap = now + s->timeout_ms;
+			cap = session_deadline(s);
 			if (deadline > cap)
 				deadline = cap;
 		}
 		r = data_feed(d, s->in.b + s->in.r, s->in.w - s->in.r, &used,
 		    out, &olen);
 		s->in.r += used;
-		if (olen > 0 && !d->toolarge && !d->bare)
+		if (olen > 0 && !d->toolarge && !d->bare && !d->nul)
 			(void)qsink_write(q, out, olen, mono_ms() + s->timeout_ms);
 	}
 	free(out);
@@ -108,10 +108,13 @@ static void
 data_fail(struct session *s, struct qsink *q, const char *why)
 {
 	int	e = errno;
+	int	late = e == ETIMEDOUT && mono_ms() >= s->end_ms;
 
 	qsink_abort(q);
 	log_event("lost ip=%s during=DATA reason=%s", s->ip,
-	    e == ETIMEDOUT ? "timeout" : why);
+	    late ? "session_lifetime" : e == ETIMEDOUT ? "timeout" : why);
+	if (late)
+		session_expire(s);
 	if (e == ETIMEDOUT) {
 		reply(s, "421 4.4.2 %s Error: timeout exceeded", s->me);
 		session_close(s, "timeout");
@@ -131,6 +134,15 @@ finish(struct session *s, struct data_state *d, struct qsink *q,
 		qsink_abort(q);
 		reply(s, "550 5.5.2 Error: bare <CR> or <LF> received; "
 		    "use CR LF line endings");
+		return;
+	}
+	if (d->nul) {
+		/* no NUL in 7bit or 8bit data (RFC 2045 2.7, 2.8; RFC 5322
+		 * 3.5 text), and C string code on the way to a mailbox
+		 * would cut the message there */
+		qsink_abort(q);
+		reply(s, "554 5.6.0 Error: message text contains a NUL "
+		    "byte");
 		return;
 	}
 	if (d->toolarge) {

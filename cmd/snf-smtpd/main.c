@@ -77,6 +77,7 @@ static void
 settings(struct session *s)
 {
 	int	r = s->root;
+	int64_t	start = mono_ms(), lifetime;
 
 	control_me(r, s->me, sizeof(s->me));
 	/* databytes 0: no limit (and EHLO says SIZE 0, RFC 1870) */
@@ -95,6 +96,8 @@ settings(struct session *s)
 		s->timeout_ms = 1000;
 	s->errsleep_ms = seconds(r, "errorsleep", DEF_ERRSLEEP) * 1000;
 	s->greetdelay_ms = seconds(r, "greetdelay", 0) * 1000;
+	lifetime = seconds(r, "session_lifetime", DEF_LIFETIME);
+	s->end_ms = start + (lifetime > 0 ? lifetime : 1) * 1000;
 }
 
 int

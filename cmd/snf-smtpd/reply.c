@@ -113,6 +113,31 @@ session_close(struct session *s, const char *why)
 }
 
 /*
+ * session_deadline - when a read that starts now must end: the command
+ * timeout from now, never past the end of the session's lifetime.
+ */
+int64_t
+session_deadline(const struct session *s)
+{
+	int64_t	d = mono_ms() + s->timeout_ms;
+
+	return d < s->end_ms ? d : s->end_ms;
+}
+
+/*
+ * session_expire - the session outlived control/session_lifetime: a
+ * client that sends something harmless just inside the timeout, time
+ * after time, must not hold a connection for ever.
+ */
+void
+session_expire(struct session *s)
+{
+	reply(s, "421 4.4.2 %s Error: session too long; closing connection",
+	    s->me);
+	session_close(s, "session lifetime");
+}
+
+/*
  * sync_check - a command that must end a pipelined group (RFC 2920 3.1:
  * EHLO, HELO, DATA) came with more input behind it, or a client that
  * was not offered PIPELINING did not wait for a reply: that is how

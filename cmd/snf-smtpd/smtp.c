@@ -16,6 +16,7 @@
 
 #define C_LAST	0x01	/* must end a pipelined group (RFC 2920 3.1) */
 #define C_JUNK	0x02	/* counts against junkcommands */
+#define C_HELO	0x04	/* EHLO, HELO: junk past the second */
 
 void
 txn_reset(struct session *s)
@@ -161,8 +162,8 @@ static const struct {
 	void		(*fn)(struct session *, const char *, size_t);
 	int		 flags;
 } cmds[] = {
-	{ "EHLO", cmd_ehlo, C_LAST },
-	{ "HELO", cmd_helo, C_LAST },
+	{ "EHLO", cmd_ehlo, C_LAST | C_HELO },
+	{ "HELO", cmd_helo, C_LAST | C_HELO },
 	{ "MAIL", cmd_mail, 0 },
 	{ "RCPT", cmd_rcpt, 0 },
 	{ "DATA", cmd_data, 0 },	/* checks sync itself, after RCPTs */
@@ -182,6 +183,19 @@ static const struct {
 	{ "SOML", cmd_notimpl, 0 },
 	{ "SAML", cmd_notimpl, 0 },
 };
+
+/*
+ * is_junk - whether a command with these flags counts against
+ * junkcommands. A sender greets once, and once more after STARTTLS;
+ * more greetings do nothing but reset the transaction, so they count.
+ */
+static int
+is_junk(struct session *s, int flags)
+{
+	if (flags & C_JUNK)
+		return 1;
+	return (flags & C_HELO) && ++s->helos > 2;
+}
 
 /* dispatch - run one command line of len bytes (NULs included). */
 static void
@@ -207,7 +221,7 @@ dispatch(struct session *s, const char *line, size_t len)
 		if ((cmds[i].flags & C_LAST) || !s->esmtp)
 			if (sync_check(s) == -1)
 				return;
-		if ((cmds[i].flags & C_JUNK) && ++s->junk > s->junkmax) {
+		if (is_junk(s, cmds[i].flags) && ++s->junk > s->junkmax) {
 			reply(s, "421 4.7.0 %s Error: too many commands "
 			    "without mail", s->me);
 			session_close(s, "too many junk commands");
@@ -256,7 +270,12 @@ smtp_session(struct session *s)
 		if (s->vf.co.open && !inbuf_pending(&s->in))
 			verify_close(&s->vf);
 		n = smtp_getline(&s->in, line, SMTP_CMD_MAX,
-		    mono_ms() + s->timeout_ms);
+		    session_deadline(s));
+		if (n >= 0 && mono_ms() >= s->end_ms) {
+			s->cmd = line;
+			s->cmdlen = (size_t)n;
+			session_expire(s);
+		}
 		if (n >= 0) {
 			dispatch(s, line, (size_t)n);
 			continue;
@@ -275,6 +294,8 @@ smtp_session(struct session *s)
 			    "command; closing connection", s->me);
 			session_close(s, "bare CR/LF in command");
 		case ETIMEDOUT:
+			if (mono_ms() >= s->end_ms)
+				session_expire(s);
 			reply(s, "421 4.4.2 %s Error: timeout exceeded", s->me);
 			session_close(s, "timeout");
 		case ECONNRESET:

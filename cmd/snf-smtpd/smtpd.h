@@ -23,6 +23,7 @@
 #define DEF_HARDERR	20		/* control/harderrors */
 #define DEF_ERRSLEEP	1		/* control/errorsleep, seconds */
 #define DEF_JUNK	100		/* control/junkcommands */
+#define DEF_LIFETIME	1800		/* control/session_lifetime, seconds */
 #define DEF_QUEUETIME	600		/* seconds snf-queue may take */
 
 struct srcpt {
@@ -35,6 +36,7 @@ struct data_state {
 	int		 st;		/* DS_* position in the line */
 	int		 prevbare;	/* last line ended without CR LF */
 	int		 bare;		/* a bare CR or LF was seen */
+	int		 nul;		/* a NUL byte was seen */
 	int		 toolarge;	/* size passed max */
 	int		 inhdr;		/* still in the header section */
 	int		 empty;		/* nothing yet on this line */
@@ -65,9 +67,11 @@ struct session {
 	uint64_t	 minfree;
 	unsigned	 maxrcpt, maxhops, softerr, harderr, junkmax;
 	int64_t		 timeout_ms, errsleep_ms, greetdelay_ms;
+	int64_t		 end_ms;	/* mono_ms() at session_lifetime */
 	uint64_t	 datarate;
 	/* counters */
 	unsigned	 errors, junk, msgs, rejected;
+	unsigned	 helos;		/* EHLO and HELO commands */
 	/* the transaction */
 	int		 inmail;
 	char		 sender[ADDR_PATH_MAX + 1];
@@ -116,6 +120,9 @@ void	reply(struct session *, const char *, ...)
 	    __attribute__((__format__(printf, 2, 3)));
 void	reply_queue(struct session *, int, const char *);
 void	session_close(struct session *, const char *)
+	    __attribute__((__noreturn__));
+int64_t	session_deadline(const struct session *);
+void	session_expire(struct session *)
 	    __attribute__((__noreturn__));
 int	sync_check(struct session *);
 

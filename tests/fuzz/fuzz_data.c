@@ -7,7 +7,8 @@
  * the three runs must agree on everything. Where the input has no bare
  * CR or LF, the result is also checked against a model: the end is the
  * first CR LF "." CR LF, the message is the input with the stuffing dots
- * removed, and the Received: count is that of the header section.
+ * removed, the Received: count is that of the header section, and the
+ * NUL flag says whether the message holds a NUL byte.
  */
 #include "fuzz.h"
 
@@ -84,6 +85,7 @@ same_run(const struct run *a, const struct run *b)
 	    memcmp(a->out, b->out, a->outlen) == 0);
 	CHECK(a->d.size == b->d.size && a->d.hops == b->d.hops);
 	CHECK(a->d.bare == b->d.bare && a->d.toolarge == b->d.toolarge);
+	CHECK(a->d.nul == b->d.nul);
 }
 
 /* has_bare - a CR not followed by LF, or an LF not after a CR */
@@ -191,6 +193,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(a.d.size == (wlen > max ? max : wlen));
 		CHECK(a.outlen == a.d.size &&
 		    memcmp(a.out, want, a.outlen) == 0);
+		CHECK(a.d.nul == (memchr(want, '\0', wlen) != NULL));
 		free(want);
 	}
 	free(a.out);

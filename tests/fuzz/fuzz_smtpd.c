@@ -201,6 +201,7 @@ session_init(struct session *s, int tight)
 	s->junkmax = tight ? 5 : DEF_JUNK;
 	s->datarate = DEF_DATARATE;
 	s->timeout_ms = 3600 * 1000;	/* never reached: nothing waits */
+	s->end_ms = mono_ms() + s->timeout_ms;
 	s->errsleep_ms = 0;
 	s->greetdelay_ms = 0;
 	verify_init(&s->vf, rootfd, rootpath);

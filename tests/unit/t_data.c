@@ -1,9 +1,10 @@
 /*
  * t_data.c - body.c, the DATA byte machine. Each row is fed whole, then
  * split into pieces of 1, 2, 3, 5 and 7 bytes, and must give the same
- * rendering every time: "END@used" (or BOGUS, MORE), the flags, the
- * Received: count, the size and the message bytes. Every output buffer
- * is exactly as large as its input, as data_feed promises.
+ * rendering every time: "END@used" (or BOGUS, MORE), the flags (nul=1
+ * only when a NUL byte was seen), the Received: count, the size and the
+ * message bytes. Every output buffer is exactly as large as its input,
+ * as data_feed promises.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,10 +55,29 @@ static const struct dcase cases[] = {
 	    "END@7 bare=0 big=0 hops=0 size=3 out= \\r\\n" },
 	{ "dot inside a line", S("a.\r\n.b\r\n.\r\n"), 0,
 	    "END@11 bare=0 big=0 hops=0 size=7 out=a.\\r\\nb\\r\\n" },
-	{ "NUL and 8-bit kept", S("a\0b\xff\r\n.\r\n"), 0,
-	    "END@9 bare=0 big=0 hops=0 size=6 out=a\\0b\\xff\\r\\n" },
+	{ "8-bit kept", S("a\x01" "b\xff\r\n.\r\n"), 0,
+	    "END@9 bare=0 big=0 hops=0 size=6 out=a\\x01b\\xff\\r\\n" },
+	{ "NUL marked, 8-bit kept", S("a\0b\xff\r\n.\r\n"), 0,
+	    "END@9 bare=0 big=0 hops=0 nul=1 size=6 out=a\\0b\\xff\\r\\n" },
 	{ "NUL dot line is no end", S("a\r\n\0.\r\n.\r\n"), 0,
-	    "END@10 bare=0 big=0 hops=0 size=7 out=a\\r\\n\\0.\\r\\n" },
+	    "END@10 bare=0 big=0 hops=0 nul=1 size=7 "
+	    "out=a\\r\\n\\0.\\r\\n" },
+	{ "NUL first", S("\0\r\n.\r\n"), 0,
+	    "END@6 bare=0 big=0 hops=0 nul=1 size=3 out=\\0\\r\\n" },
+	{ "NUL after a stuffed dot", S("..\0\r\n.\r\n"), 0,
+	    "END@8 bare=0 big=0 hops=0 nul=1 size=4 out=.\\0\\r\\n" },
+	{ "NUL after a dropped dot", S(".\0\r\n.\r\n"), 0,
+	    "END@7 bare=0 big=0 hops=0 nul=1 size=3 out=\\0\\r\\n" },
+	{ "NUL inside a long body line", S("s: x\r\n\r\nabcdefgh\0ijk\r\n.\r\n"),
+	    0, "END@25 bare=0 big=0 hops=0 nul=1 size=22 "
+	    "out=s: x\\r\\n\\r\\nabcdefgh\\0ijk\\r\\n" },
+	{ "NUL in a header field", S("Received: a\0b\r\n\r\n.\r\n"), 0,
+	    "END@20 bare=0 big=0 hops=1 nul=1 size=17 "
+	    "out=Received: a\\0b\\r\\n\\r\\n" },
+	{ "NUL past the size limit still marked", S("abcdef\0\r\n.\r\n"), 3,
+	    "END@12 bare=0 big=1 hops=0 nul=1 size=3 out=abc" },
+	{ "NUL with a bare LF", S("a\0\nb\r\n.\r\n"), 0,
+	    "END@9 bare=1 big=0 hops=0" },
 	{ "bare LF inside a line", S("a\nb\r\n.\r\n"), 0,
 	    "END@8 bare=1 big=0 hops=0" },
 	{ "bare CR inside a line", S("a\rb\r\n.\r\n"), 0,
@@ -85,7 +105,7 @@ static const struct dcase cases[] = {
 	{ "smuggle <CR><LF>.<CR>", S(P "\r\n.\r" X), 0,
 	    "BOGUS@24 bare=1 big=0 hops=0" },
 	{ "smuggle <CR><LF><NUL>.<CR><LF>", S(P "\r\n\0.\r\n" X), 0,
-	    "END@72 bare=0 big=0 hops=0 size=69 out=Subject: t\\r\\n\\r\\n"
+	    "END@72 bare=0 big=0 hops=0 nul=1 size=69 out=Subject: t\\r\\n\\r\\n"
 	    "hello\\r\\n\\0.\\r\\nMAIL FROM:<a@b>\\r\\nRCPT TO:<c@d>\\r\\n"
 	    "DATA\\r\\nevil\\r\\n" },
 	{ "smuggle <LF>.<LF> at the start", S("\n.\n" X), 0,
@@ -211,9 +231,9 @@ run(const char *in, size_t n, size_t step, uint64_t max, char *got,
 		snprintf(got, size, "%s@%zu bare=1 big=%d hops=%u", rname[r],
 		    off, d.toolarge, d.hops);
 	else
-		snprintf(got, size, "%s@%zu bare=0 big=%d hops=%u size=%llu "
+		snprintf(got, size, "%s@%zu bare=0 big=%d hops=%u%s size=%llu "
 		    "out=%s", rname[r], off, d.toolarge, d.hops,
-		    (unsigned long long)d.size, e);
+		    d.nul ? " nul=1" : "", (unsigned long long)d.size, e);
 	free(msg);
 }
 
