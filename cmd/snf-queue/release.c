@@ -88,6 +88,7 @@ to_host(struct sel *s, const struct qref *it, void *arg)
 	if ((res = calloc(q.env.nrcpt, sizeof(*res))) == NULL)
 		die_sys(SNF_EXIT_TEMP, "out of memory");
 	rc = dlv_transaction(&r->s, &q, res);
+	dlv_nuls(&r->s, it->id);
 	if ((why = dlv_refusal(res, q.env.nrcpt)) != NULL)
 		strlcpy(refusal, why->text, sizeof(refusal));
 	smtpc_tls_text(&r->s, tls, sizeof(tls));

@@ -115,6 +115,7 @@ one_item(struct run *w, struct smtpc *s, size_t k, const char *host)
 		return 2;
 	}
 	rc = dlv_transaction(s, &q, res);
+	dlv_nuls(s, w->r->id);
 	if ((ref = dlv_refusal(res, q.env.nrcpt)) != NULL) {
 		strlcpy(w->refusal, ref->text, sizeof(w->refusal));
 		w->rstage = ref->stage;

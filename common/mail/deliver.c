@@ -95,6 +95,18 @@ dlv_delay(int64_t age, int64_t min, int64_t max)
 }
 
 /*
+ * dlv_nuls - after a transaction of item id over s: the warning that
+ * the message held NUL bytes, which smtpc_data sent as spaces.
+ */
+void
+dlv_nuls(const struct smtpc *s, const char *id)
+{
+	if (s->nuls > 0)
+		log_warnx("id=%s held %llu NUL bytes: sent as spaces", id,
+		    (unsigned long long)s->nuls);
+}
+
+/*
  * dlv_apply - record the results of one transaction in the queue: report
  * permanent failures (the report is queued before the recipient is
  * dropped, so a crash can duplicate a report, never lose one), then

@@ -17,6 +17,7 @@ void	dlv_settings(struct dctx *);
 void	dlv_dialer(const struct dctx *, struct dial *, const char *);
 int64_t	dlv_delay(int64_t, int64_t, int64_t);
 int	dlv_claim(const struct qref *, struct qitem *);
+void	dlv_nuls(const struct smtpc *, const char *);
 
 /* transaction.c */
 void	dlv_result(struct rcpt_result *, int, int, const char *);

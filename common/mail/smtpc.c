@@ -267,7 +267,11 @@ smtpc_send(struct smtpc *c, const char *fmt, ...)
  * smtpc_data - send the message after a 354, dot-stuffed, with CR LF
  * line ends whatever is stored: a bare LF becomes CR LF and a bare CR a
  * space, so that no bare line end ever leaves this host (the outbound
- * half of the smuggling defence). Ends with "." and reads the reply.
+ * half of the smuggling defence). A NUL byte (snf-smtpd refuses them;
+ * one can come from an older queue or be planted) becomes a space too,
+ * counted in c->nuls: a receiver that reads C strings would cut the
+ * message there, or take "CR LF NUL . CR LF" for its end. Ends with "."
+ * and reads the reply.
  */
 int
 smtpc_data(struct smtpc *c, struct qbody *b)
@@ -277,6 +281,7 @@ smtpc_data(struct smtpc *c, struct qbody *b)
 	ssize_t	 n, i, run;
 
 	c->out.timeout = c->t.data_block;
+	c->nuls = 0;
 	while ((n = qbody_read(b, in, sizeof(in))) > 0) {
 		for (i = 0; i < n; i += run) {
 			if (cr && in[i] != '\n') {	/* bare CR */
@@ -298,8 +303,14 @@ smtpc_data(struct smtpc *c, struct qbody *b)
 			if (bol && in[i] == '.')
 				outbuf_put(&c->out, ".", 1);	/* stuff */
 			bol = 0;
+			if (in[i] == '\0') {
+				outbuf_put(&c->out, " ", 1);
+				c->nuls++;
+				run = 1;
+				continue;
+			}
 			for (run = 1; i + run < n && in[i + run] != '\r' &&
-			    in[i + run] != '\n'; run++)
+			    in[i + run] != '\n' && in[i + run] != '\0'; run++)
 				;
 			outbuf_put(&c->out, in + i, (size_t)run);
 		}

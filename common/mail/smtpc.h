@@ -44,6 +44,7 @@ struct smtpc {
 	char		 text[SMTPC_TEXT_MAX + 1];	/* last reply */
 	struct tlsio	*tls;		/* after STARTTLS, else NULL */
 	struct tlsio_info tlsinfo;
+	uint64_t	 nuls;		/* NULs smtpc_data sent as spaces */
 };
 
 void	smtpc_timeouts_default(struct smtpc_timeouts *);

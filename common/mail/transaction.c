@@ -212,6 +212,7 @@ dlv_transaction(struct smtpc *s, struct qitem *q, struct rcpt_result *res)
 	int			 mail, r, pipe = s->ext & SMTPC_PIPELINING;
 	char			 text[SMTPC_TEXT_MAX + 1];
 
+	s->nuls = 0;
 	dlv_set_all(res, e->nrcpt, RS_MAIL, -1, "not attempted");
 	if (s->maxsize && e->size > s->maxsize) {
 		snprintf(text, sizeof(text), "552 5.3.4 message size %llu "

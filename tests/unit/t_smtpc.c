@@ -751,9 +751,29 @@ static const struct dcase datas[] = {
 	    "a . MAIL FROM:<x@y>\\r\\n.\\r\\n" },
 	{ "smuggling <CR><LF>.<LF>", S("a\r\n.\nb\r\n"),
 	    "a\\r\\n..\\r\\nb\\r\\n.\\r\\n" },
-	{ "NUL and 8-bit kept", S("a\0\xff\r\n"),
-	    "a\\0\\xff\\r\\n.\\r\\n" },
+	{ "8-bit kept", S("a\x01\x7f\xff\r\n"),
+	    "a\\x01\\x7f\\xff\\r\\n.\\r\\n" },
+	{ "NUL becomes a space", S("a\0\xff\r\n"),
+	    "a \\xff\\r\\n.\\r\\n" },
+	{ "NUL dot line: no end, no stuffing", S("a\r\n\0.\r\nb\r\n"),
+	    "a\\r\\n .\\r\\nb\\r\\n.\\r\\n" },
+	{ "only NULs", S("\0\0\0"), "   \\r\\n.\\r\\n" },
+	{ "NUL after a bare CR", S("a\r\0b\r\n"),
+	    "a  b\\r\\n.\\r\\n" },
+	{ "NUL before a dot line", S("a\0\r\n.\r\n"),
+	    "a \\r\\n..\\r\\n.\\r\\n" },
 };
+
+/* nuls_in - the NUL bytes of s[0..n), which smtpc_data must count. */
+static uint64_t
+nuls_in(const char *s, size_t n)
+{
+	uint64_t	k = 0;
+
+	while (n-- > 0)
+		k += *s++ == '\0';
+	return k;
+}
 
 static void
 test_data(void)
@@ -776,6 +796,10 @@ test_data(void)
 			    "250 2.0.0 queued") == 0,
 			    "data, %s: %s: the reply (%d %s)",
 			    z ? "zlib" : "raw", datas[i].label, code, c.text);
+			ok(c.nuls == nuls_in(datas[i].body, datas[i].len),
+			    "data, %s: %s: %llu NULs counted",
+			    z ? "zlib" : "raw", datas[i].label,
+			    (unsigned long long)c.nuls);
 			conn_close();
 		}
 	buf_free(&out);
