@@ -144,6 +144,8 @@ main(int argc, char **argv)
 	}
 	settings(s);
 	verify_init(&s->vf, s->root, s->rootpath);
+	if (strcmp(s->ip, "unknown") != 0)
+		s->vf.client = s->ip;	/* for its share of negative_rate */
 	s->out.timeout = s->timeout_ms;
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);

@@ -71,8 +71,12 @@ cloud(struct session *s, const struct addr *a)
 	}
 	log_event("verify ip=%s to=<%s> defer %s", s->ip, logesc(a->full),
 	    logesc(why));
-	reply(s, "451 4.4.3 <%s>: Recipient address verification "
-	    "unavailable, try again later", a->full);
+	if (s->vf.limited)	/* negative_rate: a flood of unknown users */
+		reply(s, "451 4.7.1 <%s>: Too many unknown recipients for "
+		    "this domain, try again later", a->full);
+	else
+		reply(s, "451 4.4.3 <%s>: Recipient address verification "
+		    "unavailable, try again later", a->full);
 	return 0;
 }
 

@@ -67,6 +67,7 @@ decide(int root, const char *rootpath, const char *s, int cache_only)
 	parse(s, &a);
 	verify_init(&v, root, rootpath);
 	v.cache_only = cache_only;
+	v.client = getenv("TCPREMOTEIP");	/* checked by vcache_rate_client */
 	r = verify(&v, &a, why, sizeof(why));
 	verify_close(&v);
 	printf("%s %s: %s\n", r == VERDICT_ACCEPT ? "accept" :

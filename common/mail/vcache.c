@@ -280,14 +280,21 @@ static int
 expire_one(int dfd, const char *name, void *arg)
 {
 	struct expiry	*x = arg;
+	int		 gone = 0;
 
-	if (strncmp(name, ".slot.", 6) == 0 || strcmp(name, ".catchall") == 0 ||
-	    !dead(dfd, name, x))
+	if (strncmp(name, ".slot.", 6) == 0 || strcmp(name, ".catchall") == 0)
+		return 0;
+	if (strcmp(name, ".rate") == 0) {
+		/* a past minute's counts, removed under their lock */
+		if (!vcache_rate_dead(dfd, x->now, x->dry))
+			return 0;
+		gone = 1;
+	} else if (!dead(dfd, name, x))
 		return 0;
 	if (x->said)
 		x->said(x->domain, name, x->dry ? "would remove" : "removed",
 		    x->arg);
-	if (!x->dry)
+	if (!x->dry && !gone)
 		unlinkat(dfd, name, 0);
 	x->n++;
 	return 0;
@@ -295,8 +302,8 @@ expire_one(int dfd, const char *name, void *arg)
 
 /*
  * vcache_expire - the dead records of domain's cache (past their time
- * to live), its expired down memo and what a crash left (temporary
- * files older than 36 hours) go; with dry, said() only tells. Returns
+ * to live), its expired down memo, the counts of a past minute (.rate)
+ * and what a crash left (temporary files older than 36 hours) go; with dry, said() only tells. Returns
  * how many.
  */
 int

@@ -1,7 +1,8 @@
 /*
  * vcache.h - the recipient cache of cloudprotect domains, the one place
  * that knows its files (vcache.c: the records; vmemo.c: what is known
- * of the primary itself; see snf-verify(8)): what the primary said of
+ * of the primary itself; vrate.c: how many new negative records a
+ * minute may make; see snf-verify(8)): what the primary said of
  * each address, and when.
  *
  *   cache/D/HASH       one record: "positive|negative TIME ADDRESS\n"
@@ -9,6 +10,8 @@
  *   cache/D/.catchall  "yes|no TIME\n": does it accept any local part?
  *   cache/D/.slot.N    lock files: callouts in flight to the primary
  *   cache/D/.refused   the primary refuses this host: "TIME REASON\n"
+ *   cache/D/.rate      new negative records this minute (vrate.c):
+ *                      "MINUTE TOTAL\n", then "CLIENT COUNT\n" lines
  *
  * HASH is the SHA-256 of the normalised address in hex: an address
  * never becomes a file name, whatever bytes it holds.
@@ -32,6 +35,16 @@ struct vrec {
 struct vttl {			/* how long records of a domain live */
 	int64_t	pos_ttl, neg_ttl;
 	int	keep_positive;		/* positives live on past pos_ttl */
+};
+
+#define VRATE_MAX	1000	/* negative_rate: new negative records a minute */
+
+enum { VRATE_TAKEN = 0, VRATE_SPENT = 2, VRATE_CLIENT = 3 };
+
+struct vrate {			/* the budget of new negative records */
+	unsigned	 rate;		/* a minute, for the domain */
+	unsigned	 share;		/* a minute, for one client */
+	const char	*client;	/* vcache_rate_client's, "" for none */
 };
 
 /* what an expiry removed (or would): domain, file name, "removed" */
@@ -60,5 +73,10 @@ int	vcache_slot(int, const char *, unsigned);
 int	vcache_refused_set(int, const char *, int64_t, const char *);
 int	vcache_refused_get(int, const char *, int64_t *, char *, size_t);
 int	vcache_refused_clear(int, const char *);
+/* vrate.c */
+int	vcache_rate_client(const char *, char *, size_t);
+int	vcache_rate_take(int, const char *, const struct vrate *, int64_t);
+void	vcache_rate_give(int, const char *, const char *, int64_t);
+int	vcache_rate_dead(int, int64_t, int);
 
 #endif

@@ -12,6 +12,13 @@
  * older than its refresh age, and never while the primary is remembered
  * as down. A failed callout writes nothing, so it can never undo a
  * positive. The cache's file format is vcache.c's alone.
+ *
+ * An address with no record at all may be asked about only within the
+ * domain's budget of new negative records (negative_rate, vrate.c):
+ * its place is taken before the callout and given back unless the
+ * answer was "user unknown". Past the budget it is deferred, unasked:
+ * the cache's files, and the primary, stay bounded whatever a flood of
+ * made-up recipients does. A positive answer never spends the budget.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,12 +37,14 @@
 #include "verify.h"
 
 #define CATCHALL_TTL	86400	/* seconds a catch-all probe result holds */
+#define DEF_NEG_RATE	30	/* new negative records a minute */
 
 struct vset {			/* the settings of one domain */
 	struct vttl		ttl;
 	int64_t			pos_refresh, neg_refresh, down_ttl;
 	struct callout_limits	lim;
 	int			catchall_accept;
+	unsigned		neg_rate;	/* new negative records a minute */
 };
 
 static int64_t
@@ -72,6 +81,9 @@ settings(int root, const char *d, struct vset *vs)
 	vs->lim.max_inflight = (unsigned)n;
 	vs->catchall_accept = setting_line(root, d, "catchall", word,
 	    sizeof(word)) == 1 && strcmp(word, "accept") == 0;
+	(void)setting_count(root, d, "negative_rate", DEF_NEG_RATE, 1,
+	    VRATE_MAX, &n);
+	vs->neg_rate = (unsigned)n;
 }
 
 void
@@ -191,6 +203,42 @@ answered(struct verifier *v, const char *domain)
 	vcache_refused_clear(v->root, domain);
 }
 
+/*
+ * budget - take a place among domain's new negative records of this
+ * minute for a callout about an address the cache does not know: -1
+ * when taken, else the verdict (defer). One client (an IPv4 address,
+ * an IPv6 /64) may take a quarter of them, rounded up.
+ */
+static int
+budget(struct verifier *v, const char *domain, const struct vset *vs,
+    int64_t now, char *client, size_t cn, char *why, size_t wn)
+{
+	struct vrate	b;
+
+	(void)vcache_rate_client(v->client, client, cn);
+	b.rate = vs->neg_rate;
+	b.share = (vs->neg_rate + 3) / 4;
+	b.client = client;
+	switch (vcache_rate_take(v->root, domain, &b, now)) {
+	case VRATE_TAKEN:
+		return -1;
+	case VRATE_SPENT:
+		snprintf(why, wn, "negative_rate spent: %u new unknown users a "
+		    "minute for %s; not asked", b.rate, domain);
+		v->limited = 1;
+		return VERDICT_DEFER;
+	case VRATE_CLIENT:
+		snprintf(why, wn, "negative_rate spent by client %s: its share "
+		    "is %u of %u new unknown users a minute for %s; not asked",
+		    client, b.share, b.rate, domain);
+		v->limited = 1;
+		return VERDICT_DEFER;
+	}
+	snprintf(why, wn, "the recipient cache cannot be used (cache/%s/.rate: "
+	    "%s)", domain, strerror(errno));
+	return VERDICT_DEFER;
+}
+
 /* cloud - the decision for a cloudprotect domain. */
 static int
 cloud(struct verifier *v, const struct addr *a, char *why, size_t wn)
@@ -198,8 +246,9 @@ cloud(struct verifier *v, const struct addr *a, char *why, size_t wn)
 	struct vset	vs;
 	struct vrec	rec;
 	char		key[ADDR_PATH_MAX * 2], reason[SMTPC_TEXT_MAX + 100];
+	char		client[64];
 	int64_t		now = (int64_t)time(NULL), age = 0, until;
-	int		r;
+	int		r, taken = 0;
 
 	settings(v->root, a->domain, &vs);
 	if (vcache_key(v->root, a, key, sizeof(key)) == -1 ||
@@ -219,8 +268,17 @@ cloud(struct verifier *v, const struct addr *a, char *why, size_t wn)
 		strlcat(reason, " (remembered as down)", sizeof(reason));
 		return from_cache(&rec, age, &vs, reason, why, wn);
 	}
+	if (rec.kind == VREC_NONE) {
+		/* a "user unknown" would be a new file */
+		if ((r = budget(v, a->domain, &vs, now, client, sizeof(client),
+		    why, wn)) != -1)
+			return r;
+		taken = 1;
+	}
 	r = callout_ask(&v->co, v->root, v->rootpath, a, &vs.lim, reason,
 	    sizeof(reason));
+	if (taken && r != CO_NEGATIVE)
+		vcache_rate_give(v->root, a->domain, client, now);
 	if (r == CO_POSITIVE) {
 		if (v->co.catchall != 1)
 			vcache_put(v->root, a->domain, key, VREC_POSITIVE, now);
@@ -257,6 +315,7 @@ cloud(struct verifier *v, const struct addr *a, char *why, size_t wn)
 int
 verify(struct verifier *v, const struct addr *a, char *why, size_t wn)
 {
+	v->limited = 0;
 	if ((a->flags & ADDR_F_LITERAL) || addr_has_routing(a)) {
 		snprintf(why, wn, "routing through the address is refused");
 		return VERDICT_REJECT;
@@ -288,8 +347,9 @@ verify(struct verifier *v, const struct addr *a, char *why, size_t wn)
 
 /*
  * verify_expire - remove dead cache records (past their TTL; positives
- * are kept while keep_positive is set), expired down memos and
- * temporary files left by a crash, in every domain's cache folder. With
+ * are kept while keep_positive is set), expired down memos, the counts
+ * of new negative records of a past minute and temporary files left by
+ * a crash, in every domain's cache folder. With
  * dry, only say what would go. Returns how many, or -1 with errno.
  */
 int

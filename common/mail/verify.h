@@ -22,6 +22,8 @@ struct verifier {
 	int		root;
 	const char	*rootpath;	/* for the alert program */
 	int		cache_only;	/* never call out (snf-verify -n) */
+	const char	*client;	/* its IP address (TCPREMOTEIP), or NULL */
+	int		limited;	/* the last defer was negative_rate's */
 	struct callout	co;
 };
 

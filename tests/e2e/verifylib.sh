@@ -176,7 +176,8 @@ lt() {
 
 # cache_check DIR: every file of cache/example.net is a record named by
 # the SHA-256 of the address it holds and holding one whole
-# "positive|negative TIME ADDRESS" line, or .down, .catchall, .slot.N;
+# "positive|negative TIME ADDRESS" line, or .down, .catchall, .slot.N,
+# a whole .rate;
 # nothing else anywhere under cache/. Prints what is wrong; status 0
 # when nothing is.
 cache_check() {
@@ -198,6 +199,10 @@ for d, dirs, files in os.walk(top):
             bad.append('not a plain file: %r' % f)
         elif f in ('.down', '.catchall', '.refused') or re.fullmatch(r'\.slot\.\d+', f):
             pass
+        elif f == '.rate':
+            data = open(p, 'rb').read()
+            if not re.fullmatch(rb'\d+ \d+\n([^ \n]+ \d+\n)*', data):
+                bad.append('torn .rate: %r' % data)
         elif re.fullmatch(r'[0-9a-f]{64}', f):
             data = open(p, 'rb').read()
             m = re.fullmatch(rb'(positive|negative) (\d+) ([^\n]+)\n', data)
