@@ -3,10 +3,13 @@
 # about example.net, the cloudprotect domain of mkroot.
 
 # vroot DIR: mkroot with room for many refused RCPTs in a session
-# (harderrors 1000), and nothing in example.net's cache.
+# (harderrors 1000) and for many new negative records in a minute from
+# one client (negative_rate 1000: 255 tests the rate), and nothing in
+# example.net's cache.
 vroot() {
 	mkroot "$1"
 	echo 1000 >"$1/control/harderrors"
+	echo 1000 >"$1/control/negative_rate"
 	fresh "$1" cache
 }
 
