@@ -1,8 +1,8 @@
 #!/bin/sh
 # No program follows a link below queue/ or cache/: with a folder there
 # (queue/tmp, queue/etrn, queue/state, queue/mail/D, queue/hold/D,
-# cache/D) or a file (cache/D/.slot.0, queue/trigger, queue/state/D,
-# queue/etrn/D, a cache record) replaced by a symbolic link to a folder
+# cache/D) or a file (cache/D/.slot.0, cache/D/.rate, queue/trigger,
+# queue/state/D, queue/etrn/D, a cache record) replaced by a symbolic link to a folder
 # of old files of the service user's, every program, run by root and
 # by the service user, touches nothing there, and each folder link is
 # refused with a log line that names it. A folder of queue/ or cache/
@@ -128,6 +128,7 @@ for f in queue/tmp queue/etrn queue/state queue/mail/example.com \
 	attack "$f" folder
 done
 attack cache/example.net/.slot.0 file
+attack cache/example.net/.rate file
 attack queue/trigger file
 attack queue/state/example.com file
 attack cache/example.net/"$(rec_hash y@example.net)" file
