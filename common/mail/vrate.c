@@ -132,8 +132,10 @@ rate_read(int fd, char *buf, const char *client, int64_t now,
 	    (n = read_full(fd, buf, RATE_BYTES - 1)) <= 0)
 		return;
 	buf[n] = '\0';
-	if ((nl = strchr(buf, '\n')) == NULL ||
-	    sscanf(buf, "%lld %u", &v, &m->total) != 2 || v != now) {
+	if ((nl = strchr(buf, '\n')) != NULL)
+		*nl = '\0';	/* the first line alone */
+	if (nl == NULL || sscanf(buf, "%lld %u", &v, &m->total) != 2 ||
+	    v != now) {
 		m->total = 0;
 		buf[0] = '\0';
 		return;
