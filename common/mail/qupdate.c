@@ -79,17 +79,21 @@ fail:
 /*
  * qitem_claim_whole - claim item r as qitem_claim does, and check that
  * its stored message is whole (qbody_check: both checksums, and the
- * zlib stream) before a byte of it is sent, exported or released: a
- * damaged one is let go again, -1 with EBADMSG.
+ * zlib stream) before a byte of it is sent, exported or released: one
+ * that is not is let go again, -1 with EBADMSG (or EIO, or ENOMEM, as
+ * the reading met).
  */
 int
 qitem_claim_whole(const struct qref *r, struct qitem *q)
 {
+	int	e;
+
 	if (qitem_claim(r, q) == -1)
 		return -1;
 	if (qbody_check(q) == -1) {
+		e = errno;
 		qitem_close(q);
-		errno = EBADMSG;
+		errno = e;
 		return -1;
 	}
 	return 0;
