@@ -187,7 +187,8 @@ export_one(struct sel *s, const struct qref *it, void *arg)
 		sel_say(s, "error", it, why);
 		s->failures++;
 	} else
-		sel_say(s, s->remove ? "exported-removed" : "exported", it, NULL);
+		sel_say(s, s->remove ? "exported-removed" : "exported", it,
+		    NULL);
 	buf_free(&m);
 	qitem_close(&q);
 	return 1;

@@ -39,8 +39,7 @@ struct sel {
 	const char	*outdir;	/* export -o folder */
 	const char	*mbox;		/* export -z file.mbox.gz */
 	int		 remove;	/* export -x: remove what was exported */
-	int		 listing;	/* status -v, list: no line per item
-					   but the listing's own */
+	int		 listing;	/* status -v, list: no "damaged" line */
 	unsigned	 failures;	/* items or folders that failed: 111 */
 };
 
