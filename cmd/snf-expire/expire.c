@@ -5,7 +5,8 @@
  * envelope (W) so that it never gets a second. A held domain is skipped
  * whole, and queue/hold/ is never looked at. An item is first read
  * without a lock to decide, then claimed and decided again before
- * anything is done to it: a busy item is left for the next run.
+ * anything is done to it: a busy item is left for the next run, a
+ * damaged one where it is, named.
  */
 #include <sys/stat.h>
 
@@ -145,32 +146,39 @@ warn_one(struct ectx *c, const struct dset *ds, const struct qref *ref,
 	    sender(&q->env));
 }
 
-/* unreadable - an item that cannot be read is left where it is. */
+/*
+ * unreadable - an item that cannot be read, or is damaged (named in the
+ * one warning of qitem_damaged), is left where it is; the run fails.
+ */
 static void
-unreadable(struct ectx *c, const char *path)
+unreadable(struct ectx *c, const struct qref *r)
 {
+	char	path[600];
+
 	if (errno == ENOENT)
 		return;		/* delivered or expired meanwhile */
-	if (errno == EBADMSG)
-		log_warnx("%s is damaged: left in place", path);
-	else
-		log_warnx("unable to read %s (%s)", path,
-		    strerror(errno));
+	if (!qitem_damaged(r, errno)) {
+		(void)qref_path(path, sizeof(path), r);
+		log_warnx("unable to read %s (%s)", path, strerror(errno));
+	}
 	c->failed = 1;
 }
 
-/* item - one message: expire it, warn about it, or leave it alone. */
+/*
+ * item - one message: expire it, warn about it, or leave it alone. The
+ * look is at its envelope; before anything is done, it is claimed whole
+ * (its message checked, as snf-send checks it): a damaged message is
+ * never returned, reported on, rewritten or removed.
+ */
 static void
 item(struct ectx *c, const struct dset *ds, const struct qref *r)
 {
 	struct qitem	q;
-	char		path[600];
 	int64_t		age;
 	int		act;
 
-	(void)qref_path(path, sizeof(path), r);
 	if (qitem_open(r->dfd, r->id, &q) == -1) {
-		unreadable(c, path);
+		unreadable(c, r);
 		return;
 	}
 	act = decide(c, ds, &q.env, &age);
@@ -180,12 +188,12 @@ item(struct ectx *c, const struct dset *ds, const struct qref *r)
 	qitem_close(&q);
 	if (act == ACT_NONE || c->dry || held(c, ds->domain))
 		return;
-	if (qitem_claim(r, &q) == -1) {
+	if (qitem_claim_whole(r, &q) == -1) {
 		if (errno == EAGAIN)
 			log_event("busy id=%s domain=%s: left for the next run",
 			    r->id, ds->domain);
 		else
-			unreadable(c, path);
+			unreadable(c, r);
 		return;
 	}
 	/* decided again on what the lock holds: it may have been rewritten */

@@ -4,7 +4,9 @@
  * into new/, as the Maildir protocol wants) that Dovecot or any IMAP
  * server can serve, and one mbox file compressed with zlib (.mbox.gz,
  * "mboxrd" quoting). Line ends become LF, as both formats expect. The
- * queue keeps the mail unless -x asks to remove what was exported.
+ * queue keeps the mail unless -x asks to remove what was exported. Each
+ * message is checked whole first, as snf-send checks it: a damaged one
+ * is named, not exported, and stays.
  */
 #include <sys/stat.h>
 
@@ -159,24 +161,16 @@ export_one(struct sel *s, const struct qref *it, void *arg)
 	struct exp	*x = arg;
 	struct qitem	 q;
 	struct buf	 m;
+	char		 why[300];
 	size_t		 i;
 	int		 bad = 0;
 
 	if (s->dry) {
-		printf("would-export\t%s\t%s\n", it->id, it->domain);
+		sel_say(s, "export", it, NULL);
 		return 1;
 	}
-	if (qitem_claim(it, &q) == -1) {
-		if (errno == EAGAIN)
-			printf("busy\t%s\t%s\tbeing delivered; left alone\n",
-			    it->id, it->domain);
-		else if (errno != ENOENT) {
-			printf("error\t%s\t%s\t%s\n", it->id, it->domain,
-			    strerror(errno));
-			s->failures++;
-		}
+	if (sel_claim(s, it, &q, 1) == -1)
 		return 0;
-	}
 	buf_init(&m, 0);
 	if (body_lf(&q, &m) == -1)
 		bad = 1;
@@ -186,15 +180,15 @@ export_one(struct sel *s, const struct qref *it, void *arg)
 	if (!bad && x->gz)
 		bad = mbox_one(x, &q, &m) == -1;
 	if (bad) {
-		printf("error\t%s\t%s\t%s\n", it->id, it->domain, strerror(errno));
+		sel_say(s, "error", it, strerror(errno));
 		s->failures++;
 	} else if (s->remove && qitem_remove(it) == -1) {
-		printf("error\t%s\t%s\tnot removed: %s\n", it->id, it->domain,
-		    strerror(errno));
+		snprintf(why, sizeof(why), "not removed: %s", strerror(errno));
+		sel_say(s, "error", it, why);
 		s->failures++;
 	} else
-		printf("%s\t%s\t%s\n", s->remove ? "exported-removed" :
-		    "exported", it->id, it->domain);
+		sel_say(s, s->remove ? "exported-removed" : "exported", it,
+		    NULL);
 	buf_free(&m);
 	qitem_close(&q);
 	return 1;

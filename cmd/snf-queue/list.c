@@ -171,25 +171,20 @@ struct lines {
 
 /*
  * item_line - one line for item it: id, domain, [queued or held,] age,
- * size, [seconds to its next attempt,] sender or <>, recipients. An
- * item that cannot be read is named in a warning and fails the verb.
+ * size, [seconds to its next attempt,] sender or <>, recipients. A
+ * damaged item (sel_read: its envelope and trailer are read, not its
+ * message) or one that cannot be read has no line: it is named in a
+ * warning, the others are listed, and the verb fails (exit 111).
  */
 static int
 item_line(struct sel *s, const struct qref *it, void *arg)
 {
 	struct lines	*l = arg;
 	struct qitem	 q;
-	char		 path[600];
 	size_t		 i;
 
-	if (qitem_open(it->dfd, it->id, &q) == -1) {
-		if (errno != ENOENT) {
-			(void)qref_path(path, sizeof(path), it);
-			log_warn("unable to read %s", path);
-			s->failures++;
-		}
+	if (sel_read(s, it, &q) == -1)
 		return 0;
-	}
 	printf("%s\t%s", it->id, it->domain);
 	if (l->verbose)
 		printf("\t%s", it->where == RD_HOLD ? "held" : "queued");
@@ -226,6 +221,7 @@ queue_status(struct sel *s, int argc, char **argv)
 	if (s->verbose) {
 		struct lines	l = { now, 1 };
 
+		s->listing = 1;
 		sel_each(s, SEL_MAIL | SEL_HOLD, item_line, &l);
 		return sel_exit(s);
 	}
@@ -264,6 +260,7 @@ queue_list(struct sel *s, int argc, char **argv)
 	struct lines	l = { (int64_t)time(NULL), 0 };
 
 	sel_parse(argc, argv, "r:s:a:b:i:", s);
+	s->listing = 1;
 	sel_each(s, SEL_MAIL, item_line, &l);
 	return sel_exit(s);
 }

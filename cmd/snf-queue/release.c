@@ -8,7 +8,8 @@
  *   the receiving provider), with the original envelope kept in
  *   X-Original-To and X-Original-Sender fields, and leaves the queue.
  * Without either, release makes the messages due now and asks snf-send
- * to try their primary at once (verbs.c).
+ * to try their primary at once (verbs.c). Either way each message is
+ * checked whole first, as snf-send checks it: a damaged one stays.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,14 +37,6 @@ struct rel {
 	char		 sender[ADDR_PATH_MAX + 1];	/* -m */
 	struct addr	 to;		/* -m */
 };
-
-static void
-say(const struct sel *s, const char *action, const struct qref *it,
-    const char *detail)
-{
-	printf("%s%s\t%s\t%s\t%s\n", s->dry ? "would-" : "", action, it->id,
-	    it->domain, detail);
-}
 
 /* outcome - "delivered N kept N bounced N" from the results. */
 static void
@@ -73,18 +66,11 @@ to_host(struct sel *s, const struct qref *it, void *arg)
 	int				 rc;
 
 	if (s->dry) {
-		say(s, "release", it, s->host);
+		sel_say(s, "release", it, s->host);
 		return 1;
 	}
-	if (dlv_claim(it, &q) == -1) {
-		if (errno == EAGAIN)
-			say(s, "busy", it, "being delivered; left alone");
-		else if (errno != ENOENT) {
-			say(s, "error", it, "unreadable or damaged; left alone");
-			s->failures++;
-		}
+	if (sel_claim(s, it, &q, 1) == -1)
 		return 0;
-	}
 	if ((res = calloc(q.env.nrcpt, sizeof(*res))) == NULL)
 		die_sys(SNF_EXIT_TEMP, "out of memory");
 	rc = dlv_transaction(&r->s, &q, res);
@@ -94,7 +80,7 @@ to_host(struct sel *s, const struct qref *it, void *arg)
 	smtpc_tls_text(&r->s, tls, sizeof(tls));
 	dlv_apply(&r->c, it, &q, r->host, tls, res, r->s.ext & SMTPC_DSN);
 	outcome(text, sizeof(text), res, q.env.nrcpt);
-	say(s, "released", it, text);
+	sel_say(s, "released", it, text);
 	free(res);
 	qitem_close(&q);
 	if (rc == 1) {
@@ -175,18 +161,11 @@ to_mailbox(struct sel *s, const struct qref *it, void *arg)
 	int		 st;
 
 	if (s->dry) {
-		say(s, "release", it, r->to.full);
+		sel_say(s, "release", it, r->to.full);
 		return 1;
 	}
-	if (qitem_claim(it, &q) == -1) {
-		if (errno == EAGAIN)
-			say(s, "busy", it, "being delivered; left alone");
-		else if (errno != ENOENT) {
-			say(s, "error", it, strerror(errno));
-			s->failures++;
-		}
+	if (sel_claim(s, it, &q, 1) == -1)
 		return 0;
-	}
 	buf_init(&msg, 0);
 	buf_init(&env, 0);
 	st = SNF_EXIT_TEMP;
@@ -200,9 +179,9 @@ to_mailbox(struct sel *s, const struct qref *it, void *arg)
 	if (st == SNF_EXIT_OK && qitem_remove(it) == 0) {
 		log_event("released id=%s to=<%s> as %s", it->id,
 		    logesc(r->to.full), logesc(qi.reply + 2));
-		say(s, "released", it, qi.reply + 2);
+		sel_say(s, "released", it, qi.reply + 2);
 	} else {
-		say(s, "error", it, st == SNF_EXIT_OK ? strerror(errno) :
+		sel_say(s, "error", it, st == SNF_EXIT_OK ? strerror(errno) :
 		    "could not queue the new message; the original stays");
 		s->failures++;
 	}

@@ -3,7 +3,9 @@
  * domain when none), narrowed by the options -i ID, -r RECIPIENT,
  * -s SENDER, -a AGE (at least this old) and -b AGE (at most this old).
  * Matching reads only the item's envelope, without a lock: the verb
- * itself claims each item before it changes anything.
+ * itself claims each item before it changes anything. Here too, for
+ * every verb, the reading and the claiming of one item, with the line
+ * it gets when it is busy, damaged or unreadable.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "qscan.h"
+#include "qupdate.h"
 #include "rootdir.h"
 #include "snfq.h"
 
@@ -133,15 +136,86 @@ id_match(const struct sel *s, const char *id, int64_t now)
 	return 1;
 }
 
+/*
+ * sel_say - the one line per item of a verb, ACTION ID DOMAIN [DETAIL];
+ * under -n the action is "would-ACTION".
+ */
+void
+sel_say(const struct sel *s, const char *action, const struct qref *it,
+    const char *detail)
+{
+	printf("%s%s\t%s\t%s%s%s\n", s->dry ? "would-" : "", action, it->id,
+	    it->domain, detail ? "\t" : "", detail ? detail : "");
+}
+
+/*
+ * sel_damaged - err, met reading item it, says it is damaged: then the
+ * one warning that names it (qitem_damaged), the line "damaged ID
+ * DOMAIN left in the queue untouched" (but in a listing, which has no
+ * line for it), a failure (exit 111), and 1.
+ */
+int
+sel_damaged(struct sel *s, const struct qref *it, int err)
+{
+	if (!qitem_damaged(it, err))
+		return 0;
+	s->failures++;
+	if (!s->listing)
+		printf("damaged\t%s\t%s\tleft in the queue untouched\n", it->id,
+		    it->domain);
+	return 1;
+}
+
+/*
+ * sel_read - read item it without a lock, for a look (a listing, a
+ * filter): 0, or -1 when it is gone (silently), damaged (sel_damaged)
+ * or cannot be read now (a warning; the verb fails).
+ */
+int
+sel_read(struct sel *s, const struct qref *it, struct qitem *q)
+{
+	char	path[600];
+
+	if (qitem_open(it->dfd, it->id, q) == 0)
+		return 0;
+	if (errno != ENOENT && !sel_damaged(s, it, errno)) {
+		(void)qref_path(path, sizeof(path), it);
+		log_warn("unable to read %s", path);
+		s->failures++;
+	}
+	return -1;
+}
+
+/*
+ * sel_claim - claim item it for a verb that changes it; whole for one
+ * that sends, exports or releases it: its message is checked then, as
+ * snf-send checks it (qitem_claim_whole). 0, or -1 when it is gone
+ * (silently), busy, damaged, or cannot be claimed, each with its line.
+ */
+int
+sel_claim(struct sel *s, const struct qref *it, struct qitem *q, int whole)
+{
+	if ((whole ? qitem_claim_whole(it, q) : qitem_claim(it, q)) == 0)
+		return 0;
+	if (errno == EAGAIN)
+		sel_say(s, "busy", it, "being delivered; left alone");
+	else if (errno != ENOENT && !sel_damaged(s, it, errno)) {
+		sel_say(s, "error", it, strerror(errno));
+		s->failures++;
+	}
+	return -1;
+}
+
+/* env_match - the sender and recipient filters hold for item r. */
 static int
-env_match(const struct sel *s, const struct qref *r)
+env_match(struct sel *s, const struct qref *r)
 {
 	struct qitem	q;
 	int		m;
 
 	if (s->sender == NULL && s->rcpt == NULL)
 		return 1;
-	if (qitem_open(r->dfd, r->id, &q) == -1)
+	if (sel_read(s, r, &q) == -1)
 		return 0;	/* gone, or damaged: never selected */
 	m = sel_env_match(s, &q.env);
 	qitem_close(&q);

@@ -1,7 +1,8 @@
 /*
  * snfq.h - snf-queue's parts: putting a message into the queue
  * (inject.c), the reports (list.c: status, list), the selection of
- * messages the operator's verbs work on (select.c), the verbs that
+ * messages the operator's verbs work on and how each is read, claimed
+ * and answered for (select.c), the verbs that
  * change the queue (verbs.c: hold, unhold, requeue, release, remove;
  * release.c: to another server or one mailbox; export.c).
  */
@@ -38,6 +39,7 @@ struct sel {
 	const char	*outdir;	/* export -o folder */
 	const char	*mbox;		/* export -z file.mbox.gz */
 	int		 remove;	/* export -x: remove what was exported */
+	int		 listing;	/* status -v, list: no "damaged" line */
 	unsigned	 failures;	/* items or folders that failed: 111 */
 };
 
@@ -48,6 +50,11 @@ void	sel_free(struct sel *);
 int	sel_each(struct sel *, int, sel_fn, void *);
 int	sel_env_match(const struct sel *, const struct envelope *);
 int	sel_exit(const struct sel *);
+void	sel_say(const struct sel *, const char *, const struct qref *,
+	    const char *);
+int	sel_damaged(struct sel *, const struct qref *, int);
+int	sel_read(struct sel *, const struct qref *, struct qitem *);
+int	sel_claim(struct sel *, const struct qref *, struct qitem *, int);
 
 /* main.c */
 void	queue_become(int, const char *);

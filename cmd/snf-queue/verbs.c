@@ -3,8 +3,10 @@
  * (a domain, by its hold file, or messages, moved between queue/mail/
  * and queue/hold/), requeue and release (due now, backoff cleared, and
  * for release an attempt at once, as an ETRN), remove. Each message is
- * claimed first (qitem_claim): one that snf-send is delivering is
- * skipped and said so, never changed under it.
+ * claimed first (sel_claim): one that snf-send is delivering is skipped
+ * and said so, never changed under it, and a damaged one is named and
+ * left as it is. Requeue and release check the message as snf-send
+ * will: a damaged one is never made due.
  */
 #include <sys/stat.h>
 
@@ -25,30 +27,6 @@
 #include "rootdir.h"
 #include "snfq.h"
 
-/* say - the one line per item: ACTION ID DOMAIN [DETAIL]. */
-static void
-say(const struct sel *s, const char *action, const struct qref *it,
-    const char *detail)
-{
-	printf("%s%s\t%s\t%s%s%s\n", s->dry ? "would-" : "", action, it->id,
-	    it->domain, detail ? "\t" : "", detail ? detail : "");
-}
-
-/* claim - lock it; a busy or vanished item is said and skipped. */
-static int
-claim(struct sel *s, const struct qref *it, struct qitem *q)
-{
-	if (qitem_claim(it, q) == 0)
-		return 0;
-	if (errno == EAGAIN)
-		say(s, "busy", it, "being delivered; left alone");
-	else if (errno != ENOENT) {
-		say(s, "error", it, strerror(errno));
-		s->failures++;
-	}
-	return -1;
-}
-
 static int
 hold_one(struct sel *s, const struct qref *it, void *arg)
 {
@@ -56,20 +34,20 @@ hold_one(struct sel *s, const struct qref *it, void *arg)
 	struct qitem	 q;
 
 	if (s->dry) {
-		say(s, hold ? "hold" : "unhold", it, NULL);
+		sel_say(s, hold ? "hold" : "unhold", it, NULL);
 		return 1;
 	}
-	if (claim(s, it, &q) == -1)
+	if (sel_claim(s, it, &q, 0) == -1)
 		return 0;
 	if ((!hold && qitem_defer(&q, (int64_t)time(NULL)) == -1) ||
 	    qitem_move(s->root, it, hold ? RD_HOLD : RD_MAIL) == -1) {
-		say(s, "error", it, strerror(errno));
+		sel_say(s, "error", it, strerror(errno));
 		s->failures++;
 		qitem_close(&q);
 		return 0;
 	}
 	qitem_close(&q);
-	say(s, hold ? "held" : "unheld", it, NULL);
+	sel_say(s, hold ? "held" : "unheld", it, NULL);
 	return 1;
 }
 
@@ -96,7 +74,7 @@ hold_domains(struct sel *s, int hold)
 		if (!s->dry && !hold && unlinkat(root, path, 0) == -1 &&
 		    errno != ENOENT)
 			die_sys(SNF_EXIT_TEMP, "unable to remove %s", path);
-		say(s, s->dry ? (hold ? "hold" : "unhold") : hold ? "held" :
+		sel_say(s, s->dry ? (hold ? "hold" : "unhold") : hold ? "held" :
 		    "unheld", &it, "domain");
 	}
 	queue_become(root, s->rootpath);
@@ -137,16 +115,16 @@ requeue_one(struct sel *s, const struct qref *it, void *arg)
 	struct qitem	 q;
 
 	if (s->dry) {
-		say(s, rq->release ? "release" : "requeue", it, NULL);
+		sel_say(s, rq->release ? "release" : "requeue", it, NULL);
 		return 1;
 	}
-	if (claim(s, it, &q) == -1)
+	if (sel_claim(s, it, &q, 1) == -1)
 		return 0;
 	if (qitem_defer(&q, (int64_t)time(NULL)) == -1) {
-		say(s, "error", it, strerror(errno));
+		sel_say(s, "error", it, strerror(errno));
 		s->failures++;
 	} else {
-		say(s, rq->release ? "released" : "requeued", it, NULL);
+		sel_say(s, rq->release ? "released" : "requeued", it, NULL);
 		if (names_add(&rq->domains, it->domain) == -1)
 			die_sys(SNF_EXIT_TEMP, "out of memory");
 	}
@@ -205,16 +183,16 @@ remove_one(struct sel *s, const struct qref *it, void *arg)
 
 	(void)arg;
 	if (s->dry) {
-		say(s, "remove", it, it->where == RD_HOLD ? "held" : NULL);
+		sel_say(s, "remove", it, it->where == RD_HOLD ? "held" : NULL);
 		return 1;
 	}
-	if (claim(s, it, &q) == -1)
+	if (sel_claim(s, it, &q, 0) == -1)
 		return 0;
 	if (qitem_remove(it) == -1) {
-		say(s, "error", it, strerror(errno));
+		sel_say(s, "error", it, strerror(errno));
 		s->failures++;
 	} else
-		say(s, "removed", it, it->where == RD_HOLD ? "held" : NULL);
+		sel_say(s, "removed", it, it->where == RD_HOLD ? "held" : NULL);
 	qitem_close(&q);
 	return 1;
 }

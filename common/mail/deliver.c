@@ -179,23 +179,15 @@ dlv_apply(struct dctx *c, const struct qref *ref, struct qitem *q,
 
 /*
  * dlv_claim - lock item ref and check that it is whole before a byte of
- * it goes out: a damaged item stays where it is, untouched, for the
- * operator, and never costs the domain its session.
+ * it goes out (qitem_claim_whole): a damaged item stays where it is,
+ * untouched, named in the one warning (qitem_damaged), and never costs
+ * the domain its session.
  */
 int
 dlv_claim(const struct qref *ref, struct qitem *q)
 {
-	if (qitem_claim(ref, q) == -1) {
-		if (errno == EBADMSG)
-			log_warnx("id=%s damaged: left in the queue untouched",
-			    ref->id);
-		return -1;
-	}
-	if (qbody_check(q) == -1) {
-		log_warnx("id=%s damaged: left in the queue untouched",
-		    ref->id);
-		qitem_close(q);
-		errno = EBADMSG;
+	if (qitem_claim_whole(ref, q) == -1) {
+		(void)qitem_damaged(ref, errno);
 		return -1;
 	}
 	return 0;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "log.h"
 #include "qupdate.h"
 #include "rootdir.h"
 
@@ -73,6 +74,56 @@ fail:
 	q->fd = -1;
 	errno = e;
 	return -1;
+}
+
+/*
+ * qitem_claim_whole - claim item r as qitem_claim does, and check that
+ * its stored message is whole (qbody_check: both checksums, and the
+ * zlib stream) before a byte of it is sent, exported or released: one
+ * that is not is let go again, -1 with EBADMSG (or EIO, or ENOMEM, as
+ * the reading met).
+ */
+int
+qitem_claim_whole(const struct qref *r, struct qitem *q)
+{
+	int	e;
+
+	if (qitem_claim(r, q) == -1)
+		return -1;
+	if (qbody_check(q) == -1) {
+		e = errno;
+		qitem_close(q);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * qitem_damaged - err, from opening, claiming or reading item r, says
+ * that the item itself is damaged: its envelope or trailer does not
+ * parse, it is cut short, its message fails its check (EBADMSG), or it
+ * cannot be read (EACCES, EIO...). Then the one warning that names it,
+ * for every program, and 1. Not damage, and 0, without a word: gone
+ * (ENOENT), busy (EAGAIN), and what is the fault of this process or of
+ * the queue rather than of the item. errno is kept.
+ */
+int
+qitem_damaged(const struct qref *r, int err)
+{
+	char	path[600];
+
+	switch (err) {
+	case ENOENT: case EAGAIN: case EINTR: case ENOMEM: case EMFILE:
+	case ENFILE: case EROFS:
+		errno = err;
+		return 0;
+	}
+	(void)qref_path(path, sizeof(path), r);
+	log_warnx("%s damaged (%s): left in the queue untouched", path,
+	    strerror(err));
+	errno = err;
+	return 1;
 }
 
 struct rewrite {

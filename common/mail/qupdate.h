@@ -1,7 +1,8 @@
 /*
  * qupdate.h - changing committed queue items (qupdate.c): claim one (a
- * lock that keeps every other snf process off it), rewrite its
- * envelope, remove it, move it between queue/mail and queue/hold.
+ * lock that keeps every other snf process off it; whole: its message
+ * checked too), name a damaged one, rewrite its envelope, remove it,
+ * move it between queue/mail and queue/hold.
  */
 #ifndef SNF_QUPDATE_H
 #define SNF_QUPDATE_H
@@ -21,6 +22,8 @@ struct qref {
 
 int	qref_path(char *, size_t, const struct qref *);
 int	qitem_claim(const struct qref *, struct qitem *);
+int	qitem_claim_whole(const struct qref *, struct qitem *);
+int	qitem_damaged(const struct qref *, int);
 int	qitem_rewrite(int, const struct qref *, struct qitem *,
 	    const struct envelope *, int64_t);
 int	qitem_remove(const struct qref *);

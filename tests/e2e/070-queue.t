@@ -276,7 +276,7 @@ f=$(queue_files "$R" example.org)
 printf 'garbage' >>"$f"
 snf-queue -d "$R" list example.org >"$T/list1" 2>"$T/err"
 is "$(wc -l <"$T/list1" | tr -d ' ')" 0 "a damaged item is not listed"
-grep -q 'unable to read' "$T/err"
-ok $? "a damaged item is reported on stderr"
+grep -q "warning queue/mail/example.org/${f##*/} damaged (Bad message): left in the queue untouched" "$T/err"
+ok $? "a damaged item is named on stderr"
 
 done_testing

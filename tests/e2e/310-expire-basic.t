@@ -314,7 +314,7 @@ expire "$R"
 is "$?" 111 "a damaged item: exit 111"
 [ -f "$bad" ]
 ok $? "it is left in place"
-grep -q "warning queue/mail/example.com/0000000001.0123456789ab is damaged: left in place" "$T/exp.log"
+grep -q "warning queue/mail/example.com/0000000001.0123456789ab damaged (Bad message): left in the queue untouched" "$T/exp.log"
 ok $? "log: a warning names it"
 [ ! -f "$good" ] && [ "$(nreports "$R")" = 1 ]
 ok $? "the others are expired all the same"

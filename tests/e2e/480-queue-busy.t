@@ -2,8 +2,8 @@
 # The verbs are safe against a running snf-send: a message locked by
 # another process (flock, as snf-send locks the message it delivers) is
 # said "busy" and is not held, unheld, requeued, released, removed or
-# exported; the others are. A damaged message is left alone with an
-# "error" line and exit 111.
+# exported; the others are. A damaged message is left alone with a
+# "damaged" line and exit 111 (490 has every kind of damage).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sendlib.sh"
 . "$(dirname "$0")/queuelib.sh"
@@ -111,17 +111,17 @@ d = bytearray(open(p, "rb").read())
 d[-2] = ord("0") if d[-2] != ord("0") else ord("1")	# the envelope checksum
 open(p, "wb").write(d)' "$f6"
 before=$(snap "$R")
-for v in "hold" "remove -y" "export -z $T/d.mbox.gz" "release -m boss@elsewhere.test"; do
+DMG="$(tl damaged "$i6" example.com "left in the queue untouched")"
+for v in "hold" "remove -y" "export -z $T/d.mbox.gz" "release -m boss@elsewhere.test" \
+    "release -H 127.0.0.1:$OP"; do
 	sq "$R" $v -i "$i6"
-	is "$QRC:$(cat "$T/out")" "111:$(tl error "$i6" example.com "Bad message")" \
-	    "$v of a damaged message: error ID example.com Bad message, exit 111"
+	is "$QRC:$(cat "$T/out")" "111:$DMG" \
+	    "$v of a damaged message: damaged ID example.com left in the queue untouched, exit 111"
 done
-sq "$R" release -H "127.0.0.1:$OP" -i "$i6"
-is "$QRC:$(cat "$T/out")" "111:$(tl error "$i6" example.com "unreadable or damaged; left alone")" \
-    "release -H of a damaged message: error ... unreadable or damaged; left alone, exit 111"
 is "$(nlog "$O" '^MAIL ')" 0 "  nothing sent"
 is "$(snap "$R")" "$before" "the damaged message is left as it is"
 sq "$R" remove -n -r alice@example.com
-out_is "" "a damaged envelope never matches -r"
+is "$QRC:$(cat "$T/out")" "111:$DMG" \
+    "a damaged envelope never matches -r: it is named, exit 111"
 
 done_testing

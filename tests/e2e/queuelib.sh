@@ -180,3 +180,42 @@ fake_msg() {
 	[ "$(echo "$_m" | grep -c .)" -eq 1 ] && echo "$_m"
 	return 0
 }
+
+# damage DIR ID envelope|truncate|body|unreadable: item ID damaged in
+# place, one way: an envelope that does not parse (its version line
+# made "V 9", the envelope checksum made right again, so that only the
+# parse fails), an item cut short (its last 7 bytes), one byte of the
+# stored message changed (its checksum then fails), or an item that
+# cannot be read (mode 000). The item is given back to the service
+# (svc_own) before it is made unreadable.
+damage() {
+	_f=$(item "$1" "$2")
+	[ -n "$_f" ] || { echo "# damage: no item $2" >&2; return 1; }
+	python3 - "$_f" "$3" <<'PY' || return 1
+import os, sys, zlib
+path, kind = sys.argv[1], sys.argv[2]
+st = os.stat(path)
+d = bytearray(open(path, "rb").read())
+n = int(d[-32:][5:13], 16)
+env = len(d) - 32 - n
+if kind == "envelope":
+    assert d[env:env + 4] == b"V 1\n", "no version line"
+    d[env + 2:env + 3] = b"9"
+    crc = b"%08x" % (zlib.crc32(bytes(d[env:len(d) - 32])) & 0xffffffff)
+    d[-9:-1] = crc
+elif kind == "truncate":
+    d = d[:-7]
+elif kind == "body":
+    i = d.index(b"body of ")
+    assert i < env, "no body line"
+    d[i] ^= 0x20
+elif kind != "unreadable":
+    sys.exit("damage: no such kind: " + kind)
+with open(path, "r+b") as f:
+    f.write(d)
+    f.truncate(len(d))
+os.utime(path, (st.st_atime, st.st_mtime))
+PY
+	svc_own "$1"
+	[ "$3" != unreadable ] || chmod 000 "$_f"
+}
