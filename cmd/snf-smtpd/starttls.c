@@ -23,24 +23,37 @@
 #define TLS_CERT	"control/tls_cert"
 #define TLS_KEY		"control/tls_key"
 
+/* readable - 0 when file name of the root folder can be read, else errno */
+static int
+readable(struct session *s, const char *name)
+{
+	return faccessat(s->root, name, R_OK, 0) == 0 ? 0 : errno;
+}
+
 /*
  * tls_offered - STARTTLS is offered to this client now: this build has
  * TLS, the session is not encrypted yet, and both files can be read (a
  * key that does not match its certificate shows only at STARTTLS).
+ * Neither file there is no TLS set up; one of them missing or either
+ * unreadable is a broken set-up, said once per session.
  */
 int
 tls_offered(struct session *s)
 {
+	int	cert, key;
+
 	if (s->tls || !tlsio_available())
 		return 0;
-	if (faccessat(s->root, TLS_CERT, R_OK, 0) == 0 &&
-	    faccessat(s->root, TLS_KEY, R_OK, 0) == 0)
+	cert = readable(s, TLS_CERT);
+	key = readable(s, TLS_KEY);
+	if (cert == 0 && key == 0)
 		return 1;
-	if (errno != ENOENT && !s->tls_warned) {
-		log_warn("ip=%s %s or %s cannot be read: STARTTLS not offered",
-		    s->ip, TLS_CERT, TLS_KEY);
-		s->tls_warned = 1;
-	}
+	if ((cert == ENOENT && key == ENOENT) || s->tls_warned)
+		return 0;
+	errno = cert ? cert : key;
+	log_warn("ip=%s %s cannot be read: STARTTLS not offered", s->ip,
+	    cert ? TLS_CERT : TLS_KEY);
+	s->tls_warned = 1;
 	return 0;
 }
 

@@ -10,6 +10,12 @@ SCRIPT is a file ("-" for stdin) of lines:
   < CODE      read one reply (all its lines); its code must be CODE
               (a prefix such as "25" or "5" also works)
   <~ REGEX    read one reply; its last line must match REGEX
+  <* REGEX    read one reply; one of its lines must match REGEX
+  <! REGEX    read one reply; none of its lines may match REGEX
+  tls         start TLS on the connection (--tcp; after the server's 220
+              to STARTTLS), trusting any certificate; prints the
+              protocol and cipher as "TLS: VERSION CIPHER"
+  quiet SECS  nothing may come from the server for SECS seconds
   eof         the server must close the connection (after any output)
   shut        close our sending side
   sleep SECS  pause
@@ -21,6 +27,7 @@ every expectation held, 1 otherwise.
 import re
 import select
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -51,6 +58,7 @@ class Peer:
         self.timeout = timeout
         self.buf = b''
         self.proc = None
+        self.tls = None
         if args.tcp:
             self.sock = socket.create_connection((args.tcp[0],
                                                   int(args.tcp[1])), 10)
@@ -63,7 +71,9 @@ class Peer:
 
     def send(self, data):
         try:
-            if self.sock:
+            if self.tls:
+                self.tls.sendall(data)
+            elif self.sock:
                 self.sock.sendall(data)
             else:
                 self.proc.stdin.write(data)
@@ -71,9 +81,33 @@ class Peer:
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def starttls(self):
+        """TLS on the connection, any certificate taken; the version
+        and cipher, or None with the reason."""
+        if not self.sock:
+            return None, 'tls needs --tcp'
+        if self.buf:
+            return None, 'the server sent %r behind its 220' % self.buf
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        self.sock.settimeout(self.timeout)
+        try:
+            self.tls = ctx.wrap_socket(self.sock)
+        except (OSError, ssl.SSLError) as e:
+            return None, str(e)
+        self.tls.setblocking(False)
+        return '%s %s' % (self.tls.version(), self.tls.cipher()[0]), None
+
+    def quiet(self, secs):
+        """Nothing from the server for secs seconds: None, else what came."""
+        deadline = time.monotonic() + secs
+        d = self.fill(deadline)
+        return d
+
     def shut(self):
         if self.sock:
-            self.sock.shutdown(socket.SHUT_WR)
+            (self.tls or self.sock).shutdown(socket.SHUT_WR)
         else:
             self.proc.stdin.close()
 
@@ -81,16 +115,25 @@ class Peer:
         left = deadline - time.monotonic()
         if left <= 0:
             return None
-        r, _, _ = select.select([self.rfd], [], [], left)
+        if self.tls and self.tls.pending():
+            r = [self.rfd]
+        else:
+            r, _, _ = select.select([self.rfd], [], [], left)
         if not r:
             return None
         try:
-            if self.sock:
+            if self.tls:
+                d = self.tls.recv(65536)
+            elif self.sock:
                 d = self.sock.recv(65536)
             else:
                 import os
                 d = os.read(self.rfd, 65536)
         except ConnectionResetError:
+            d = b''
+        except ssl.SSLWantReadError:
+            return self.fill(deadline)	# a record not yet whole
+        except ssl.SSLError:
             d = b''
         return d
 
@@ -128,7 +171,9 @@ class Peer:
             self.buf += d
 
     def close(self):
-        if self.sock:
+        if self.tls:
+            self.tls.close()
+        elif self.sock:
             self.sock.close()
         else:
             try:
@@ -139,6 +184,25 @@ class Peer:
                 self.proc.wait(self.timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def expect_lines(peer, raw):
+    """<* and <!: one reply, some line (or no line) matching."""
+    lines, err = peer.reply()
+    for ln in lines:
+        print('S: %r' % ln)
+    if err or not lines:
+        print('FAIL: wanted a reply, got %s' % err)
+        return False
+    hits = [ln for ln in lines
+            if re.search(raw[3:], ln.decode('latin-1').rstrip('\r\n'))]
+    if raw.startswith('<* ') and not hits:
+        print('FAIL: no line matches %r' % raw[3:])
+        return False
+    if raw.startswith('<! ') and hits:
+        print('FAIL: a line matches %r' % raw[3:])
+        return False
+    return True
 
 
 def main():
@@ -165,6 +229,10 @@ def main():
             data = unescape(raw[2:]) + b'\r\n'
             print('C: %r' % data)
             peer.send(data)
+        elif raw.startswith('<* ') or raw.startswith('<! '):
+            if not expect_lines(peer, raw):
+                good = False
+                break
         elif raw.startswith('<~ ') or raw.startswith('< '):
             lines, err = peer.reply()
             for ln in lines:
@@ -190,6 +258,21 @@ def main():
                 break
             if peer.buf:
                 print('S: %r' % peer.buf)
+        elif raw == 'tls':
+            what, err = peer.starttls()
+            if what is None:
+                print('FAIL: TLS: %s' % err)
+                good = False
+                break
+            print('TLS: %s' % what)
+        elif raw.startswith('quiet '):
+            d = peer.quiet(float(raw[6:]))
+            if d is not None:
+                print('S: %r' % d)
+                print('FAIL: the server said something' if d else
+                      'FAIL: the server closed the connection')
+                good = False
+                break
         elif raw == 'shut':
             peer.shut()
         elif raw.startswith('sleep '):
