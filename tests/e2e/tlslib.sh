@@ -44,19 +44,21 @@ tls_ca() {
 	    -extensions ca -out "$TLS/int.crt" 2>>"$TLS/openssl.log"
 }
 
-# tls_cert NAME [FILE]: a key and a certificate for the DNS name NAME
-# (subject CN and subjectAltName), signed by the intermediate, with a
-# new serial each time: $TLS/FILE.key, $TLS/FILE.crt and $TLS/FILE.pem
-# (the chain a server sends: the certificate, then the intermediate).
-# FILE is NAME when not given.
+# tls_cert NAME[,NAME...] [FILE]: a key and a certificate for the DNS
+# names given (the first is the subject's CN; each is a subjectAltName),
+# signed by the intermediate, with a new serial each time: $TLS/FILE.key,
+# $TLS/FILE.crt and $TLS/FILE.pem (the chain a server sends: the
+# certificate, then the intermediate). FILE is the first name when not
+# given.
 tls_cert() {
-	_f=$TLS/${2:-$1}
+	_cn=${1%%,*}
+	_f=$TLS/${2:-$_cn}
 	printf '%s\n' '[srv]' 'basicConstraints = critical, CA:false' \
 	    'keyUsage = critical, digitalSignature' \
 	    'extendedKeyUsage = serverAuth, clientAuth' \
-	    "subjectAltName = DNS:$1" >"$_f.ext"
+	    "subjectAltName = DNS:$(echo "$1" | sed 's/,/,DNS:/g')" >"$_f.ext"
 	tls_key "$_f.key" &&
-	    openssl req -new -key "$_f.key" -subj "/O=snf tests/CN=$1" \
+	    openssl req -new -key "$_f.key" -subj "/O=snf tests/CN=$_cn" \
 	    -out "$_f.csr" 2>>"$TLS/openssl.log" &&
 	    openssl x509 -req -in "$_f.csr" -CA "$TLS/int.crt" \
 	    -CAkey "$TLS/int.key" \
