@@ -34,7 +34,7 @@ for bin; do
 	# enough to cross its 16 kB buffer
 	extra=""
 	case $name in
-	fuzz_smtpd) extra="-close_fd_mask=2 -dict=$here/smtp.dict" ;;
+	fuzz_smtpd | fuzz_starttls) extra="-close_fd_mask=2 -dict=$here/smtp.dict" ;;
 	fuzz_smtpline) extra="-max_len=40000" ;;
 	fuzz_reply) extra="-dict=$here/smtp.dict" ;;
 	esac
