@@ -88,8 +88,8 @@ starttls(struct dial *d, struct smtpc *s, const char *host)
 		    "must hold: write it after the level");
 		goto quit;
 	}
-	if (is_address(tc.name))
-		tc.name = NULL;		/* no SNI for an address */
+	/* an address is checked against the certificate's IP addresses;
+	 * libtls sends no SNI for it (RFC 6066 3) */
 	if ((r = smtpc_starttls(s, &tc, d->helo)) == 0)
 		return 0;
 	if (r == 1 && d->tls == TLS_MAY) {

@@ -49,8 +49,8 @@ status_field() {
 	snf-queue -d "$R" status "${2:-example.com}" | cut -f "$1"
 }
 
-tls_ca && tls_cert primary.example.com,localhost primary
-ok $? "a throw-away CA and a certificate for primary.example.com and localhost"
+tls_ca && tls_cert primary.example.com,localhost,127.0.0.1 primary
+ok $? "a throw-away CA and a certificate for primary.example.com, localhost and 127.0.0.1"
 PORT=$(free_port)
 pf_setup "$PORT"
 # pf_tls LEVEL [MAIN.CF LINES...]: Postfix's STARTTLS at LEVEL (none,
@@ -115,6 +115,8 @@ delivers encrypt encrypt "127.0.0.1:$PORT" unverified
 cp "$TLS/ca.crt" "$R/control/tls_ca"
 delivers verify verify "localhost:$PORT" verified
 delivers verifyname "verify primary.example.com" "127.0.0.1:$PORT" verified
+# the name to verify may be an address the certificate holds
+delivers verifyip "verify 127.0.0.1" "127.0.0.1:$PORT" verified
 
 # --- refused -------------------------------------------------------------
 # refused LABEL LEVEL PRIMARY STAGE WORDS [clear]: at LEVEL to PRIMARY,

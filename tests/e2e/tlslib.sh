@@ -44,19 +44,21 @@ tls_ca() {
 	    -extensions ca -out "$TLS/int.crt" 2>>"$TLS/openssl.log"
 }
 
-# tls_cert NAME[,NAME...] [FILE]: a key and a certificate for the DNS
-# names given (the first is the subject's CN; each is a subjectAltName),
-# signed by the intermediate, with a new serial each time: $TLS/FILE.key,
-# $TLS/FILE.crt and $TLS/FILE.pem (the chain a server sends: the
-# certificate, then the intermediate). FILE is the first name when not
-# given.
+# tls_cert NAME[,NAME...] [FILE]: a key and a certificate for the names
+# given, DNS names or IPv4 addresses (the first is the subject's CN;
+# each is a subjectAltName), signed by the intermediate, with a new
+# serial each time: $TLS/FILE.key, $TLS/FILE.crt and $TLS/FILE.pem (the
+# chain a server sends: the certificate, then the intermediate). FILE
+# is the first name when not given.
 tls_cert() {
 	_cn=${1%%,*}
 	_f=$TLS/${2:-$_cn}
+	_san=$(echo "$1" | tr ',' '\n' | sed '/^[0-9.]*$/s/^/IP:/; /^IP:/!s/^/DNS:/' |
+	    paste -s -d , -)
 	printf '%s\n' '[srv]' 'basicConstraints = critical, CA:false' \
 	    'keyUsage = critical, digitalSignature' \
 	    'extendedKeyUsage = serverAuth, clientAuth' \
-	    "subjectAltName = DNS:$(echo "$1" | sed 's/,/,DNS:/g')" >"$_f.ext"
+	    "subjectAltName = $_san" >"$_f.ext"
 	tls_key "$_f.key" &&
 	    openssl req -new -key "$_f.key" -subj "/O=snf tests/CN=$_cn" \
 	    -out "$_f.csr" 2>>"$TLS/openssl.log" &&
