@@ -5,8 +5,9 @@
  * certificate serves the next connection. After the 220, whatever the
  * client sent behind STARTTLS in clear text is thrown away unread (the
  * command injection of CVE-2011-0411), the handshake must end within
- * the command timeout, and the session starts again: the client says
- * EHLO anew, and STARTTLS is not offered twice.
+ * the command timeout (and the session's lifetime), and the session
+ * starts again: the client says EHLO anew, and STARTTLS is not offered
+ * twice.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,8 +137,7 @@ cmd_starttls(struct session *s, const char *arg, size_t len)
 		log_event("starttls ip=%s discarded=%zu bytes sent behind "
 		    "STARTTLS", s->ip, junk);
 	s->in.r = s->in.w = 0;
-	if (tlsio_handshake(t, mono_ms() + s->timeout_ms, err,
-	    sizeof(err)) == -1) {
+	if (tlsio_handshake(t, session_deadline(s), err, sizeof(err)) == -1) {
 		tlsio_free(t);
 		log_event("lost ip=%s during=STARTTLS reason=%s", s->ip,
 		    logesc(err));

@@ -191,7 +191,21 @@ el=$(( $(date +%s) - t0 ))
 ok $? "... within control/timeout (2 s): ${el}s"
 log_since | grep -q 'lost ip=127.0.0.1 during=STARTTLS reason=TLS\\shandshake:\\stimeout'
 ok $? "... logged as a handshake timeout"
-rm -f "$R/control/timeout"
+echo 30 >"$R/control/timeout"
+echo 2 >"$R/control/session_lifetime"
+t0=$(date +%s)
+tcpchat_ok "... and one that stalls near the end of control/session_lifetime (2 s, timeout 30 s)" <<'EOF'
+< 220
+> EHLO client.test
+< 250
+> STARTTLS
+< 220
+eof
+EOF
+el=$(( $(date +%s) - t0 ))
+[ "$el" -le 5 ]
+ok $? "... ends with the session's lifetime: ${el}s"
+rm -f "$R/control/timeout" "$R/control/session_lifetime"
 
 # --- a renewed certificate -------------------------------------------------
 s_client "$PORT"
