@@ -56,7 +56,7 @@ check(const struct smtpc *c, int code)
 	CHECK(n <= SMTPC_TEXT_MAX);
 	CHECK(code == -1 || (code >= 200 && code <= 599));
 	CHECK((c->ext & ~(SMTPC_PIPELINING | SMTPC_SIZE | SMTPC_8BITMIME |
-	    SMTPC_DSN | SMTPC_ENHANCED)) == 0);
+	    SMTPC_DSN | SMTPC_ENHANCED | SMTPC_STARTTLS)) == 0);
 	CHECK((c->ext & SMTPC_SIZE) || c->maxsize == 0);
 	if (code == -1)
 		return;
