@@ -48,6 +48,15 @@ need() {
 	    die "cannot build bench/tools"
 }
 
+# need_tls: need, and bench/tools/tlsload (libtls and OpenSSL's command).
+need_tls() {
+	need
+	command -v openssl >/dev/null 2>&1 || die "openssl is missing"
+	[ -x "$B/tools/tlsload" ] && return
+	cc -O2 -o "$B/tools/tlsload" "$SNF_TOP/bench/tools/tlsload.c" -ltls \
+	    -lpthread || die "cannot build bench/tools/tlsload (libtls-dev?)"
+}
+
 # free_port: a TCP port nobody listens on now.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -71,6 +80,28 @@ busy() {
 # now: seconds since the epoch with nanoseconds.
 now() {
 	date +%s.%N
+}
+
+# mem NAME PID: "count rss-sum-KB pss-sum-KB rss-max-KB" over PID and
+# its children whose command name is NAME (pgrep -x), from
+# /proc/PID/smaps_rollup; only ours, as others may run the same programs.
+mem() {
+	_n=0 _rss=0 _pss=0 _max=0
+	for _p in $(pgrep -x "$1" | grep -x "$2"; pgrep -x -P "$2" "$1"); do
+		set -- $(awk '/^Rss:/ { r = $2 } /^Pss:/ { p = $2 } END { print r + 0, p + 0 }' \
+		    "/proc/$_p/smaps_rollup" 2>/dev/null)
+		[ $# -eq 2 ] || continue
+		_n=$((_n + 1)) _rss=$((_rss + $1)) _pss=$((_pss + $2))
+		[ "$1" -gt "$_max" ] && _max=$1
+	done
+	echo "$_n $_rss $_pss $_max"
+}
+
+# mem_row LABEL "count rss pss max": a row of memory.sh's tables
+mem_row() {
+	set -- "$1" $2
+	[ "$2" -gt 0 ] || die "$1: no process found"
+	echo "| $1 | $2 | $(($3 / $2)) | $(($4 / $2)) | $3 | $4 |"
 }
 
 # median N...: the median of the numbers given.
@@ -119,6 +150,10 @@ snf_stop() {
 # pf_setup PORT RELAYPORT: a private Postfix, a backup MX for example.com
 # (relay_domains, relay_recipient_maps, a transport to 127.0.0.1:RELAYPORT),
 # its smtpd on 127.0.0.1:PORT. Its queue and logs live under $B/pf.
+# Tuned for speed as an operator would, and as snf runs under tcpserver
+# -H -R: no look-up of the client's name (smtpd_peername_lookup = no), no
+# daemon chrooted. BENCH_PF_TUNED=0: master.cf as Debian ships it (every
+# daemon but smtpd chrooted) and the client's name looked up.
 pf_setup() {
 	P=$B/pf
 	rm -rf "$P"
@@ -149,12 +184,64 @@ alias_database =
 biff = no
 disable_dns_lookups = yes
 EOT
+	[ "${BENCH_PF_TUNED:-1}" = 0 ] && return
+	echo "smtpd_peername_lookup = no" >>"$P/conf/main.cf"
+	postconf -c "$P/conf" -F '*/*/chroot = n' ||
+	    die "postconf cannot edit $P/conf/master.cf"
+}
+
+# pf_tls KEY CHAIN: STARTTLS offered by the private Postfix
+# (smtpd_tls_security_level = may), with the key and the certificate
+# chain given; session tickets (its default: keys from tlsmgr), no
+# session cache database, no TLS logging.
+pf_tls() {
+	cat >>"$B/pf/conf/main.cf" <<EOT
+smtpd_tls_security_level = may
+smtpd_tls_chain_files = $1, $2
+smtpd_tls_loglevel = 0
+smtpd_tls_session_cache_database =
+EOT
+}
+
+# calm: before a measured run, until the 1-minute load is at most
+# BENCH_LOAD (1.5), or the machine was nearly idle (under 25% of its
+# CPUs busy over a second, the load then being what the last run left),
+# waiting at most BENCH_LOAD_WAIT (300) seconds; appends "load busy%"
+# to $B/load, for calm_note.
+calm() {
+	_w=0
+	while :; do
+		_l=$(cut -d' ' -f1 /proc/loadavg)
+		_b0=$(busy)
+		sleep 1
+		_b=$(( ($(busy) - _b0) / $(nproc) ))	# ticks of 10 ms
+		awk -v l="$_l" -v m="${BENCH_LOAD:-1.5}" -v b="$_b" \
+		    'BEGIN { exit !(l <= m || b < 25) }' && break
+		[ "$_w" -lt "${BENCH_LOAD_WAIT:-300}" ] || break
+		sleep 9
+		_w=$((_w + 10))
+	done
+	echo "$_l $_b $_w" >>"$B/load"
+}
+
+# calm_note: the loads seen by calm since the last note, one phrase
+calm_note() {
+	[ -s "$B/load" ] || return
+	awk 'NR == 1 || $1 < lo { lo = $1 } NR == 1 || $1 > hi { hi = $1 }
+	    $2 > bm { bm = $2 } { w += $3 }
+	    END { printf "load %.2f-%.2f, busy before a run at most %d%%, waited %d s", lo, hi, bm, w }' "$B/load"
+	rm -f "$B/load"
 }
 
 pf_start() {
 	postfix -c "$B/pf/conf" start >/dev/null 2>&1 || die "postfix start failed"
 	PF_UP=1
 	wait_port "$1"
+}
+
+# pf_master: the pid of the private Postfix's master
+pf_master() {
+	tr -d ' ' <"$B/pf/queue/pid/master.pid"
 }
 
 pf_stop() {

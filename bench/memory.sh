@@ -14,21 +14,8 @@ PFPORT=$(free_port)
 SINKPORT=$(free_port)
 R=$B/snf
 
-# mem PATTERN: "count rss-sum-KB pss-sum-KB rss-max-KB" over processes
-# whose command name is PATTERN (pgrep -x).
-mem() {
-	n=0 rss=0 pss=0 max=0
-	for p in $(pgrep -x "$1"); do
-		set -- $(awk '/^Rss:/ { r = $2 } /^Pss:/ { p = $2 } END { print r + 0, p + 0 }' \
-		    "/proc/$p/smaps_rollup" 2>/dev/null)
-		[ $# -eq 2 ] || continue
-		n=$((n + 1)) rss=$((rss + $1)) pss=$((pss + $2))
-		[ "$1" -gt "$max" ] && max=$1
-	done
-	echo "$n $rss $pss $max"
-}
-
-# sessions PORT N PROC: hold N sessions, report PROC's memory.
+# sessions PORT N PROC PARENT: hold N sessions, report the memory of
+# PARENT's children called PROC.
 sessions() {
 	rm -f "$B/holdin.$2"
 	mkfifo "$B/holdin.$2"
@@ -42,15 +29,10 @@ sessions() {
 		sleep 0.1
 	done
 	sleep 0.5
-	m=$(mem "$3")
+	m=$(mem "$3" "$4")
 	exec 7>&-
 	wait $h
 	echo "$m"
-}
-
-row() {	# row LABEL "n rss pss max"
-	set -- "$1" $2
-	echo "| $1 | $2 | $(($3 / $2)) | $(($4 / $2)) | $3 | $4 |"
 }
 
 snf_root "$R" 127.0.0.1:1	# the primary is down: everything is held
@@ -63,10 +45,10 @@ echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "| processes | count | RSS KB each | PSS KB each | RSS KB all | PSS KB all |"
 echo "|---|---|---|---|---|---|"
-row "snf-smtpd, 1 session" "$(sessions "$SNFPORT" 1 snf-smtpd)"
-row "Postfix smtpd, 1 session" "$(sessions "$PFPORT" 1 smtpd)"
-row "snf-smtpd, 50 sessions" "$(sessions "$SNFPORT" 50 snf-smtpd)"
-row "Postfix smtpd, 50 sessions" "$(sessions "$PFPORT" 50 smtpd)"
+mem_row "snf-smtpd, 1 session" "$(sessions "$SNFPORT" 1 snf-smtpd "$SNF_PID")"
+mem_row "Postfix smtpd, 1 session" "$(sessions "$PFPORT" 1 smtpd "$(pf_master)")"
+mem_row "snf-smtpd, 50 sessions" "$(sessions "$SNFPORT" 50 snf-smtpd "$SNF_PID")"
+mem_row "Postfix smtpd, 50 sessions" "$(sessions "$PFPORT" 50 smtpd "$(pf_master)")"
 
 # delivery: fill both with FLUSHN, then let them deliver, sampling
 smtp-source -s 50 -m "$FLUSHN" -l 5000 -f sender@origin.test \
@@ -82,11 +64,11 @@ echo "127.0.0.1:$SINKPORT" >"$R/domains/example.com/primary"
 s=$!
 best="0 0 0 0"
 while kill -0 $s 2>/dev/null; do
-	m=$(mem snf-send)
+	m=$(mem snf-send $s)
 	[ "$(echo "$m" | cut -d' ' -f3)" -gt "$(echo "$best" | cut -d' ' -f3)" ] && best=$m
 	sleep 0.2
 done
-row "snf-send delivering $FLUSHN (peak)" "$best"
+mem_row "snf-send delivering $FLUSHN (peak)" "$best"
 sed -i "s/example.com=smtp:\[127.0.0.1\]:1 /example.com=smtp:[127.0.0.1]:$SINKPORT /" \
     "$B/pf/conf/main.cf"
 postfix -c "$B/pf/conf" reload >/dev/null 2>&1
@@ -95,13 +77,13 @@ postqueue -c "$B/pf/conf" -f >/dev/null 2>&1
 best="0 0 0 0"
 i=0
 while [ "$(pf_count)" -gt 0 ] && [ $i -lt 3000 ]; do
-	m=$(mem smtp)
-	q=$(mem qmgr)
+	m=$(mem smtp "$(pf_master)")
+	q=$(mem qmgr "$(pf_master)")
 	set -- $m
 	set -- $q
 	[ "$(echo "$m" | cut -d' ' -f3)" -gt "$(echo "$best" | cut -d' ' -f3)" ] && best=$m
 	sleep 0.2
 	i=$((i + 1))
 done
-row "Postfix smtp delivering $FLUSHN (peak)" "$best"
-row "Postfix qmgr (at the end)" "$(mem qmgr)"
+mem_row "Postfix smtp delivering $FLUSHN (peak)" "$best"
+mem_row "Postfix qmgr (at the end)" "$(mem qmgr "$(pf_master)")"
