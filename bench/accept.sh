@@ -11,7 +11,8 @@
 #
 # Prints one markdown table row per case: messages/s (median), CPU
 # seconds per 1000 messages (the whole machine's busy time, less
-# smtp-source's own), the ratio snf/Postfix, and the ceiling.
+# smtp-source's own), the ratio snf/Postfix, the ceiling, and the load
+# seen before the runs (lib.sh's calm waits for a quiet machine).
 . "$(dirname "$0")/lib.sh"
 need
 ROUNDS=${1:-3}
@@ -68,8 +69,8 @@ ceiling() {
 echo "Machine: $(machine)"
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $ROUNDS rounds of $MSGS messages, snf and Postfix alternately; BENCH_SETTLE=$SETTLE"
 echo
-echo "| size | sessions | msgs/conn | snf msg/s | Postfix msg/s | ratio | snf CPU s/1000 | Postfix CPU s/1000 | ceiling msg/s (fsync / fork+exec) | snf/ceiling |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| size | sessions | msgs/conn | snf msg/s | Postfix msg/s | ratio | snf CPU s/1000 | Postfix CPU s/1000 | ceiling msg/s (fsync / fork+exec) | snf/ceiling | 1-min load at the runs |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for size in $SIZES; do
 	for s in $SESSIONS; do
 		for pc in $PERCONN; do
@@ -77,10 +78,12 @@ for size in $SIZES; do
 			r=0
 			while [ $r -lt "$ROUNDS" ]; do
 				snf_empty
+				calm
 				set -- $(send_timed "$SNFPORT" "$s" "$pc" "$size")
 				sr="$sr $(echo "$1" | awk -v m="$MSGS" '{ printf "%.0f", m / $1 }')"
 				sc="$sc $(echo "$2" | awk -v m="$MSGS" '{ printf "%.2f", $1 / 100 / m * 1000 }')"
 				pf_empty
+				calm
 				set -- $(send_timed "$PFPORT" "$s" "$pc" "$size")
 				pr="$pr $(echo "$1" | awk -v m="$MSGS" '{ printf "%.0f", m / $1 }')"
 				pc2="$pc2 $(echo "$2" | awk -v m="$MSGS" '{ printf "%.2f", $1 / 100 / m * 1000 }')"
@@ -94,7 +97,7 @@ for size in $SIZES; do
 			cd=$(median $dws)
 			cc=$(median $cns)
 			ceil=$(echo "$cd $cc" | awk '{ print ($1 < $2) ? $1 : $2 }')
-			echo "| $size | $s | $pc | $ms | $mp | $(echo "$ms $mp" | awk '{ printf "%.2f", $1 / $2 }') | $(median $sc) | $(median $pc2) | $ceil ($cd / $cc) | $(echo "$ms $ceil" | awk '{ printf "%.0f%%", 100 * $1 / $2 }') |"
+			echo "| $size | $s | $pc | $ms | $mp | $(echo "$ms $mp" | awk '{ printf "%.2f", $1 / $2 }') | $(median $sc) | $(median $pc2) | $ceil ($cd / $cc) | $(echo "$ms $ceil" | awk '{ printf "%.0f%%", 100 * $1 / $2 }') | $(calm_note) |"
 		done
 	done
 done
