@@ -48,13 +48,18 @@ need() {
 	    die "cannot build bench/tools"
 }
 
-# need_tls: need, and bench/tools/tlsload (libtls and OpenSSL's command).
+# need_tls: need, bench/tools/tlsload and tlscost (libtls, OpenSSL's
+# command).
 need_tls() {
 	need
 	command -v openssl >/dev/null 2>&1 || die "openssl is missing"
 	[ -x "$B/tools/tlsload" ] && return
 	cc -O2 -o "$B/tools/tlsload" "$SNF_TOP/bench/tools/tlsload.c" -ltls \
 	    -lpthread || die "cannot build bench/tools/tlsload (libtls-dev?)"
+	# static, as snf-smtpd is linked
+	cc -O2 -static -Wl,--no-warnings -o "$B/tools/tlscost" \
+	    "$SNF_TOP/bench/tools/tlscost.c" -ltls -lssl -lcrypto -lpthread ||
+	    die "cannot build bench/tools/tlscost"
 }
 
 # free_port: a TCP port nobody listens on now.

@@ -4,8 +4,9 @@
 # certificate, smtpd_tls_security_level = may, tuned as lib.sh says),
 # both with their primary down, alternately, ROUNDS rounds; the memory
 # of one TLS session and of 50 (open and idle after STARTTLS and EHLO);
-# and whether each server resumes a TLS session at all (openssl s_client
-# -sess_out, then -sess_in).
+# whether each server resumes a TLS session at all (openssl s_client
+# -sess_out, then -sess_in); and what libtls costs a server process for
+# each connection (bench/tools/tlscost).
 #
 #   sh bench/tls.sh [ROUNDS]              (default 3)
 #   BENCH_MSGS=2000 BENCH_SIZE=5000 BENCH_SESSIONS="10 50"
@@ -223,3 +224,13 @@ for mode in $MODES; do
 		echo "| $mode | $proto | $s | $ms | $mp | $(echo "$ms $mp" | awk '{ printf "%.2f", $1 / $2 }') | $(median $sc) | $(median $pc) | $srs / $prs | $(calm_note) |"
 	done
 done
+echo
+echo "### What libtls costs the server for each connection (bench/tools/tlscost, static as snf-smtpd, the same key; CPU ms, means of 200)"
+echo
+echo "| server process | by stage | the whole process |"
+echo "|---|---|---|"
+calm
+"$B/tools/tlscost" "$R/control/tls_cert" "$B/tls/key.pem" 200 ||
+    die "tlscost failed"
+echo
+echo "tlscost: $(calm_note)"
