@@ -56,8 +56,8 @@ need_tls() {
 	[ -x "$B/tools/tlsload" ] && return
 	cc -O2 -o "$B/tools/tlsload" "$SNF_TOP/bench/tools/tlsload.c" -ltls \
 	    -lpthread || die "cannot build bench/tools/tlsload (libtls-dev?)"
-	# static, as snf-smtpd is linked
-	cc -O2 -static -Wl,--no-warnings -o "$B/tools/tlscost" \
+	# static, as snf-smtpd is linked (through scripts/link, as make does)
+	sh "$SNF_TOP/scripts/link" cc -O2 -static -o "$B/tools/tlscost" \
 	    "$SNF_TOP/bench/tools/tlscost.c" -ltls -lssl -lcrypto -lpthread ||
 	    die "cannot build bench/tools/tlscost"
 }
