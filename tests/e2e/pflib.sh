@@ -110,12 +110,22 @@ pf_delivered() {
 # pf_got TAG: "USER:X ..." for each message <TAG.X@...> delivered to
 # USER's mailbox, sorted: the same message twice shows twice.
 pf_got() {
+	# what Postfix took is delivered a moment after its 250: wait, at
+	# most 10 s, until nothing is in its incoming or active queue
+	wait_for 10 pf_settled
 	for _u in alice bob; do
 		for _f in "$PF/mail/example.com/$_u/new"/*; do
 			[ -f "$_f" ] || continue
 			sed -n "s/^Message-ID: <$1\\.\\([a-z]*\\)@.*/$_u:\\1/p" "$_f"
 		done
 	done | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# pf_settled: nothing waits in the private Postfix's incoming, active
+# or maildrop queue (what it accepted is delivered, or deferred)
+pf_settled() {
+	[ -z "$(find "$PF/queue/incoming" "$PF/queue/active" "$PF/queue/maildrop" \
+	    -type f 2>/dev/null | head -n 1)" ]
 }
 
 # pf_ids: the Message-ID lines of every message delivered, one a line.
