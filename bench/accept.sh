@@ -30,24 +30,6 @@ snf_start "$R" "$SNFPORT"
 pf_setup "$PFPORT" 1
 pf_start "$PFPORT"
 
-# Emptying a queue frees thousands of inodes; ext4 then skips the ones
-# freed in the last 30 s or so (recently_deleted) each time it
-# allocates an inode, which costs every file created in the next round
-# (the same for both servers). BENCH_SETTLE seconds (0) of rest after
-# each emptying let that pass.
-snf_empty() {
-	snf_stop
-	snf_fresh "$R"
-	sync
-	sleep "$SETTLE"
-	snf_start "$R" "$SNFPORT"
-}
-
-pf_empty() {
-	postsuper -c "$B/pf/conf" -d ALL >/dev/null 2>&1
-	sync
-	sleep "$SETTLE"
-}
 
 ceiling() {
 	rm -rf "$B/dw"

@@ -134,6 +134,26 @@ snf_fresh() {
 	[ -z "$SVC" ] || "$SNF_TOP/bin/snf-setup" -d "$1" -u "$SVC" >/dev/null
 }
 
+# snf_empty, pf_empty: the snf root folder $R (snf-smtpd on $SNFPORT
+# restarted) or the private Postfix emptied, then $SETTLE seconds of
+# rest. Emptying a queue frees thousands of inodes; ext4 then skips the
+# ones freed in the last 30 s or so (recently_deleted) each time it
+# allocates an inode, which costs every file created in the next round
+# (the same for both servers): the rest lets that pass.
+snf_empty() {
+	snf_stop
+	snf_fresh "$R"
+	sync
+	sleep "$SETTLE"
+	snf_start "$R" "$SNFPORT"
+}
+
+pf_empty() {
+	postsuper -c "$B/pf/conf" -d ALL >/dev/null 2>&1
+	sync
+	sleep "$SETTLE"
+}
+
 # snf_start DIR PORT: snf-smtpd under tcpserver, as the README says: as
 # root, for the service user SVC (snf-smtpd never runs as root)
 snf_start() {

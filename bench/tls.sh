@@ -69,19 +69,6 @@ pf_setup "$PFPORT" 1
 pf_tls "$B/tls/key.pem" "$B/tls/chain.pem"
 pf_start "$PFPORT"
 
-snf_empty() {
-	snf_stop
-	snf_fresh "$R"
-	sync
-	sleep "$SETTLE"
-	snf_start "$R" "$SNFPORT"
-}
-
-pf_empty() {
-	postsuper -c "$B/pf/conf" -d ALL >/dev/null 2>&1
-	sync
-	sleep "$SETTLE"
-}
 
 # tls_sessions PORT N NAME PARENT: N TLS sessions held open (tlsload
 # -H), the memory of PARENT's children called NAME meanwhile
