@@ -113,6 +113,11 @@ has control/tls_key "is there without control/tls_cert: STARTTLS is not offered"
 $AS_SVC snf-check -d "$R" >"$T/out" 2>&1
 is "$?" 100 "run by the service user, the same check (exit 100)"
 has control/tls_key "is there without control/tls_cert" "... the same line"
+setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups -- \
+    snf-check -d "$R" >"$T/out" 2>&1
+is "$?" 111 "run by a third user, who cannot read the folder: exit 111, not a clean bill"
+grep -q "unable to open .*$R.*: Permission denied" "$T/out"
+ok $? "... and it says what it could not open"
 snf-check -d "$R" -u root >"$T/out" 2>&1
 is "$?" 100 "-u root: refused, exit 100"
 done_testing
